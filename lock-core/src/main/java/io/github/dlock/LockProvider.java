@@ -1,0 +1,88 @@
+package io.github.dlock;
+
+import io.github.dlock.internal.ProviderLoader;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The entry point: a connection to one backing store that hands out named locks. The same
+ * code runs on every backend; only the URL changes.
+ *
+ * <pre>{@code
+ * try (LockProvider locks = LockProvider.open("file:///var/lock/myapp")) {
+ *     DistributedLock lock = locks.lock("orders:42");
+ *     try (LockHandle handle = lock.acquire(Duration.ofSeconds(5))) {
+ *         process(order, handle.fencingToken());
+ *     }                                   // released here
+ *
+ *     DistributedReadWriteLock cache = locks.readWriteLock("cache");
+ *     try (LockHandle read = cache.readLock().acquire()) {
+ *         serve(cache);
+ *     }
+ *
+ *     DistributedSemaphore pool = locks.semaphore("db-pool", 5);
+ *     pool.tryAcquire().ifPresent(permit -> { try (permit) { query(); } });
+ * }
+ * }</pre>
+ *
+ * <p>Providers are thread-safe; create one per store and share it. Lock objects are cheap
+ * descriptions and may be created per use. A lock's name identifies it across processes;
+ * mutexes, read-write locks and semaphores with the same name are independent of each
+ * other. Names are 1 to 16,384 characters of any Unicode text.
+ */
+public interface LockProvider extends AutoCloseable {
+
+    /**
+     * Opens a provider for {@code url}, choosing the backend by the URL's scheme among the
+     * {@link io.github.dlock.spi.LockProviderFactory} implementations on the class path.
+     * Query parameters become options ({@code file:///tmp/locks?retry=fixed:10ms}).
+     *
+     * @throws IllegalArgumentException if the URL is malformed, its scheme has no backend on
+     *     the class path (the message lists the schemes found), or an option is unknown or bad
+     * @throws LockBackendException if the backing store cannot be reached or set up
+     */
+    static LockProvider open(String url) {
+        return ProviderLoader.open(url, Map.of());
+    }
+
+    /**
+     * As {@link #open(String)}, with options in addition to the URL's query parameters. An
+     * option given both ways is rejected.
+     */
+    static LockProvider open(String url, Map<String, String> options) {
+        return ProviderLoader.open(url, options);
+    }
+
+    /**
+     * The mutual-exclusion lock {@code name}.
+     *
+     * @throws IllegalArgumentException if the name is blank, too long or malformed Unicode
+     * @throws NullPointerException if the name is null
+     * @throws IllegalStateException if the provider is closed
+     */
+    DistributedLock lock(String name);
+
+    /** The reader-writer lock {@code name}; validation as for {@link #lock(String)}. */
+    DistributedReadWriteLock readWriteLock(String name);
+
+    /**
+     * The semaphore {@code name} with {@code permits} permits; all users of the name must
+     * agree on the count.
+     *
+     * @throws IllegalArgumentException if {@code permits} is not positive, or for a bad name
+     */
+    DistributedSemaphore semaphore(String name, int permits);
+
+    /**
+     * Who holds {@code name} now, in any mode (mutex, read, write, permits), as far as the
+     * backend can tell; empty if nobody does. A snapshot: it may be stale on return.
+     */
+    List<LockHolder> holders(String name);
+
+    /**
+     * Releases every lock still held through this provider and frees its resources.
+     * Idempotent. Handles released this way count as released, not lost.
+     */
+    @Override
+    void close();
+}

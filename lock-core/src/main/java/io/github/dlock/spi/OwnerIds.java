@@ -1,0 +1,39 @@
+package io.github.dlock.spi;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.UUID;
+
+/**
+ * Facts about this process used to identify lock owners: the host name, the pid and the
+ * default owner id {@code host:pid:uuid}.
+ */
+public final class OwnerIds {
+    private static final String HOST = lookUpHost();
+    private static final long PID = ProcessHandle.current().pid();
+
+    private OwnerIds() {}
+
+    /** A new owner id {@code host:pid:uuid}, unique per call. */
+    public static String generate() {
+        return HOST + ":" + PID + ":" + UUID.randomUUID();
+    }
+
+    public static String localHost() {
+        return HOST;
+    }
+
+    public static long pid() {
+        return PID;
+    }
+
+    private static String lookUpHost() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) return env.trim();
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package io.github.dlock.spi;
+
+/**
+ * A source of monotonic nanoseconds, injectable so that time-dependent logic can be tested
+ * without sleeping. {@link #system()} reads {@link System#nanoTime()}.
+ */
+@FunctionalInterface
+public interface Ticker {
+
+    /** Nanoseconds from an arbitrary fixed origin; only differences are meaningful. */
+    long read();
+
+    /** The system's monotonic clock. */
+    static Ticker system() {
+        return System::nanoTime;
+    }
+}
