@@ -1,0 +1,195 @@
+package io.github.dlock.file;
+
+import io.github.dlock.DistributedLock;
+import io.github.dlock.DistributedReadWriteLock;
+import io.github.dlock.DistributedSemaphore;
+import io.github.dlock.LockBackendException;
+import io.github.dlock.LockHolder;
+import io.github.dlock.LockMode;
+import io.github.dlock.LockProvider;
+import io.github.dlock.RetryStrategy;
+import io.github.dlock.internal.Arguments;
+import io.github.dlock.spi.OwnerIds;
+import io.github.dlock.spi.ProviderRuntime;
+import io.github.dlock.spi.Ticker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Locks on a directory shared by the processes that use it (local disk, or a network file
+ * system whose byte-range locks are reliable). Needs no server.
+ *
+ * <pre>{@code
+ * try (LockProvider locks = FileLockProvider.builder().directory(Path.of("/var/lock/myapp")).build()) {
+ *     try (LockHandle h = locks.lock("nightly-report").acquire(Duration.ofMinutes(1))) { ... }
+ * }
+ * }</pre>
+ *
+ * <p>Guarantees: mutual exclusion between threads and processes, including processes that
+ * die holding a lock (the OS releases their locks at once). Each lock name maps to one file
+ * ({@code NAME.lock}, {@code NAME.rwlock} or {@code NAME.sem}, encoded by a scheme that can
+ * never leave the directory); the file holds the fencing counter and holder records. Locks
+ * have no lease: they are held until released, the handle is garbage-collected, or the
+ * process exits. Waiting for a lock held by another process polls with the
+ * {@link RetryStrategy}; waiting for one held in this JVM wakes at once.
+ *
+ * <p>Lock files must not be deleted while any process may use them: a process holding a
+ * deleted file's lock excludes nobody (this library detects the replacement on acquire and
+ * reports held handles as lost, but cannot stop the overlap).
+ */
+public final class FileLockProvider implements LockProvider {
+    private final Path directory;
+    private final String ownerId;
+    private final RetryStrategy retryStrategy;
+    private final ProviderRuntime runtime;
+
+    private FileLockProvider(Builder b) throws IOException {
+        Files.createDirectories(b.directory);
+        this.directory = b.directory.toRealPath();
+        this.ownerId = b.ownerId != null ? b.ownerId : OwnerIds.generate();
+        this.retryStrategy = b.retryStrategy != null ? b.retryStrategy : RetryStrategy.defaultStrategy();
+        this.runtime = new ProviderRuntime(directory.toUri().toString(), b.ticker);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public DistributedLock lock(String name) {
+        Arguments.requireName(name, "name");
+        return runtime.lock(name, LockMode.EXCLUSIVE, new FileLock(this, name));
+    }
+
+    @Override
+    public DistributedReadWriteLock readWriteLock(String name) {
+        Arguments.requireName(name, "name");
+        return runtime.readWriteLock(name, new FileReadWriteLock.Read(this, name), new FileReadWriteLock.Write(this, name));
+    }
+
+    @Override
+    public DistributedSemaphore semaphore(String name, int permits) {
+        Arguments.requireName(name, "name");
+        Arguments.requirePositive(permits, "permits");
+        return runtime.semaphore(name, permits, new FileSemaphore(this, name, permits));
+    }
+
+    @Override
+    public List<LockHolder> holders(String name) {
+        Arguments.requireName(name, "name");
+        runtime.ensureOpen();
+        List<LockHolder> holders = new ArrayList<>();
+        for (String suffix : List.of(FileLock.SUFFIX, FileReadWriteLock.SUFFIX, FileSemaphore.SUFFIX)) {
+            Path path = pathFor(name, suffix);
+            if (!Files.exists(path)) continue;
+            LockFileTable table = table();
+            LockFile file;
+            try {
+                file = table.acquire(path);
+            } catch (IOException e) {
+                throw new LockBackendException("cannot open lock file " + path + ": " + e.getMessage(), e);
+            }
+            try {
+                holders.addAll(file.holders());
+            } finally {
+                table.release(file);
+            }
+        }
+        return holders;
+    }
+
+    /** The lock directory (real path). */
+    public Path directory() {
+        return directory;
+    }
+
+    /** The owner id written into holder records of locks taken through this provider. */
+    public String ownerId() {
+        return ownerId;
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+    }
+
+    @Override
+    public String toString() {
+        return "FileLockProvider{" + directory + "}";
+    }
+
+    Path pathFor(String name, String suffix) {
+        Path path = directory.resolve(LockFileNames.encode(name) + suffix);
+        if (!directory.equals(path.getParent())) throw new IllegalStateException("bug: lock file outside the directory: " + path);
+        return path;
+    }
+
+    RetryStrategy retryStrategy() {
+        return retryStrategy;
+    }
+
+    LockFileTable table() {
+        return LockFileTable.JVM_WIDE;
+    }
+
+    /** Configures a {@link FileLockProvider}; every setter may be called once. */
+    public static final class Builder {
+        private Path directory;
+        private String ownerId;
+        private RetryStrategy retryStrategy;
+        private Ticker ticker = Ticker.system();
+        private boolean tickerSet;
+
+        private Builder() {}
+
+        /** The lock directory, created if absent. Required. */
+        public Builder directory(Path directory) {
+            requireUnset(this.directory, "directory");
+            this.directory = Objects.requireNonNull(directory, "directory").toAbsolutePath().normalize();
+            return this;
+        }
+
+        /** The owner id shown by {@link LockProvider#holders}; default {@code host:pid:uuid}. */
+        public Builder ownerId(String ownerId) {
+            requireUnset(this.ownerId, "ownerId");
+            this.ownerId = Arguments.requirePrintable(ownerId, "ownerId", 200);
+            return this;
+        }
+
+        /** Pauses between polls for locks held by other processes; default exponential 1 ms to 50 ms. */
+        public Builder retryStrategy(RetryStrategy retryStrategy) {
+            requireUnset(this.retryStrategy, "retryStrategy");
+            this.retryStrategy = Objects.requireNonNull(retryStrategy, "retryStrategy");
+            return this;
+        }
+
+        /** The clock for deadlines; for tests. */
+        public Builder ticker(Ticker ticker) {
+            if (tickerSet) throw new IllegalStateException("ticker was already set");
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            tickerSet = true;
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException if no directory was set
+         * @throws LockBackendException if the directory cannot be created or resolved
+         */
+        public FileLockProvider build() {
+            if (directory == null) throw new IllegalStateException("directory is required");
+            try {
+                return new FileLockProvider(this);
+            } catch (IOException e) {
+                throw new LockBackendException("cannot use lock directory " + directory + ": " + e, e);
+            }
+        }
+
+        private static void requireUnset(Object current, String what) {
+            if (current != null) throw new IllegalStateException(what + " was already set to " + current);
+        }
+    }
+}

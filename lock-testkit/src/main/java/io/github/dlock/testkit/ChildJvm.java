@@ -1,0 +1,99 @@
+package io.github.dlock.testkit;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@link ChildWorker} in its own JVM, started from this JVM's class path. Its output lines
+ * are collected so tests can wait for a line and show everything on failure.
+ */
+public final class ChildJvm implements AutoCloseable {
+    private final Process process;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final List<String> transcript = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    private ChildJvm(Process process) {
+        this.process = process;
+        Thread reader = new Thread(this::pump, "child-" + process.pid() + "-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts {@code ChildWorker} with {@code args}. */
+    public static ChildJvm start(String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx128m");
+        command.add("-XX:TieredStopAtLevel=1");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(ChildWorker.class.getName());
+        command.addAll(List.of(args));
+        return new ChildJvm(new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
+    private void pump() {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                transcript.add(line);
+                lines.add(line);
+            }
+        } catch (IOException e) {
+            transcript.add("<output closed: " + e + ">");
+        }
+    }
+
+    /** Waits for an output line starting with {@code prefix} and returns it. */
+    public String awaitLine(String prefix, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (line != null && line.startsWith(prefix)) return line;
+            if (line == null) throw new AssertionError("child " + pid() + " printed no line starting with '" + prefix + "' within " + timeout + "; output:\n" + output());
+        }
+    }
+
+    /** Waits for the process to exit and returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("child " + pid() + " did not exit within " + timeout + "; output:\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    /** Asks a holding child to release and exit, by closing its standard input. */
+    public void closeInput() throws IOException {
+        process.getOutputStream().close();
+    }
+
+    /** SIGKILL: the child gets no chance to release anything. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public String output() {
+        synchronized (transcript) {
+            return String.join("\n", transcript);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) kill();
+    }
+}

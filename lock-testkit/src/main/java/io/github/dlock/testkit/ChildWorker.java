@@ -1,0 +1,98 @@
+package io.github.dlock.testkit;
+
+import io.github.dlock.DistributedLock;
+import io.github.dlock.LockHandle;
+import io.github.dlock.LockProvider;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The program {@link ChildJvm} runs. Commands (URL is a provider URL, MODE one of
+ * {@code exclusive}, {@code read}, {@code write}, {@code permit:N}):
+ * <ul>
+ *   <li>{@code count URL NAME FILE N}: N times, under the mutex, read "count token" from FILE,
+ *       check the token increased, write count+1 and the token. Exit 0, or 3 on a token
+ *       that did not increase.
+ *   <li>{@code hold URL NAME MODE}: acquire, print {@code HELD token}, hold until standard
+ *       input closes, release, exit 0.
+ *   <li>{@code probe URL NAME MODE}: try-acquire and release repeatedly until an attempt
+ *       fails, then print {@code BLOCKED}; print {@code NEVER-BLOCKED} after 20 s.
+ * </ul>
+ */
+public final class ChildWorker {
+    private ChildWorker() {}
+
+    public static void main(String[] args) throws Exception {
+        try (LockProvider provider = LockProvider.open(args[1])) {
+            switch (args[0]) {
+                case "count":
+                    System.exit(count(provider.lock(args[2]), Path.of(args[3]), Integer.parseInt(args[4])));
+                    break;
+                case "hold":
+                    hold(lockFor(provider, args[2], args[3]));
+                    break;
+                case "probe":
+                    probe(lockFor(provider, args[2], args[3]));
+                    break;
+                default:
+                    throw new IllegalArgumentException("unknown command " + args[0]);
+            }
+        }
+        System.exit(0);
+    }
+
+    static DistributedLock lockFor(LockProvider provider, String name, String mode) {
+        switch (mode) {
+            case "exclusive": return provider.lock(name);
+            case "read": return provider.readWriteLock(name).readLock();
+            case "write": return provider.readWriteLock(name).writeLock();
+            default:
+                if (mode.startsWith("permit:")) return provider.semaphore(name, Integer.parseInt(mode.substring(7)));
+                throw new IllegalArgumentException("unknown mode " + mode);
+        }
+    }
+
+    private static int count(DistributedLock lock, Path file, int iterations) throws Exception {
+        int violations = 0;
+        for (int i = 0; i < iterations; i++) {
+            try (LockHandle h = lock.acquire(Duration.ofMinutes(1))) {
+                String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : "";
+                String[] parts = text.isEmpty() ? new String[] {"0", "0"} : text.split(" ");
+                long count = Long.parseLong(parts[0]);
+                long lastToken = Long.parseLong(parts[1]);
+                if (h.fencingToken() <= lastToken) {
+                    violations++;
+                    System.out.println("VIOLATION token " + h.fencingToken() + " after " + lastToken);
+                }
+                Files.writeString(file, (count + 1) + " " + h.fencingToken(), StandardCharsets.UTF_8);
+            }
+        }
+        System.out.println("DONE violations=" + violations);
+        return violations == 0 ? 0 : 3;
+    }
+
+    private static void hold(DistributedLock lock) throws Exception {
+        try (LockHandle h = lock.acquire(Duration.ofMinutes(1))) {
+            System.out.println("HELD " + h.fencingToken());
+            System.out.flush();
+            while (System.in.read() >= 0) { /* hold until the parent closes our input */ }
+        }
+        System.out.println("RELEASED");
+    }
+
+    private static void probe(DistributedLock lock) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<LockHandle> h = lock.tryAcquire();
+            if (h.isEmpty()) {
+                System.out.println("BLOCKED");
+                return;
+            }
+            h.get().release();
+        }
+        System.out.println("NEVER-BLOCKED");
+    }
+}

@@ -1,0 +1,81 @@
+package io.github.dlock.testkit;
+
+import io.github.dlock.LockProvider;
+import java.util.ArrayList;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * Plumbing for the kit's test classes: a provider per test (more on request), closed after
+ * it, and lock names unique per test run so state left in a server by earlier runs never
+ * interferes.
+ */
+public abstract class ConformanceTestBase {
+    /** Generous bound for waits that should succeed; only a broken lock makes a test wait this long. */
+    protected static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(20);
+
+    protected LockProvider provider;
+    private final List<LockProvider> opened = new ArrayList<>();
+    private String prefix;
+
+    /** The backend under test. */
+    protected abstract ConformanceBackend backend();
+
+    @BeforeEach
+    void openProvider(TestInfo info) {
+        prefix = info.getTestMethod().map(m -> m.getName()).orElse("test") + "-" + UUID.randomUUID() + ":";
+        provider = openAnotherProvider();
+    }
+
+    @AfterEach
+    void closeProviders() {
+        for (LockProvider p : opened) p.close();
+        opened.clear();
+    }
+
+    /** A second, independent provider on the same store (acts like another process's). */
+    protected LockProvider openAnotherProvider() {
+        LockProvider p = backend().openProvider();
+        opened.add(p);
+        return p;
+    }
+
+    /** A lock name unique to this test run. */
+    protected String name(String suffix) {
+        return prefix + suffix;
+    }
+
+    /** Runs {@code task} on {@code threads} threads at once and rethrows the first failure. */
+    protected static void runConcurrently(int threads, Callable<Void> task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Void>> results = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                results.add(pool.submit(() -> {
+                    go.await();
+                    return task.call();
+                }));
+            }
+            go.countDown();
+            for (Future<Void> f : results) f.get(2, TimeUnit.MINUTES);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Keeps the CPU busy for {@code d}: simulated work inside a critical section, not a wait for something to happen. */
+    protected static void work(java.time.Duration d) {
+        long end = System.nanoTime() + d.toNanos();
+        while (System.nanoTime() < end) Thread.onSpinWait();
+    }
+}

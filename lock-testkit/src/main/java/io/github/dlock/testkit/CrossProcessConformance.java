@@ -1,0 +1,115 @@
+package io.github.dlock.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.dlock.DistributedReadWriteLock;
+import io.github.dlock.LockHandle;
+import io.github.dlock.LockHolder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The guarantees between separate JVM processes, including ones killed while holding. */
+public abstract class CrossProcessConformance extends ConformanceTestBase {
+    private static final Duration CHILD_PATIENCE = Duration.ofSeconds(60);
+
+    @TempDir
+    Path tempDir;
+
+    @Test
+    void threeChildJvms_incrementingASharedFile_loseNoUpdate_andSeeIncreasingTokens() throws Exception {
+        Path counter = tempDir.resolve("counter.txt");
+        int perChild = 100;
+        List<ChildJvm> children = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                children.add(ChildJvm.start("count", backend().providerUrl(), name("counter"), counter.toString(), String.valueOf(perChild)));
+            }
+            for (ChildJvm child : children) {
+                assertEquals(0, child.awaitExit(Duration.ofMinutes(3)), "child failed or saw a token go backwards:\n" + child.output());
+            }
+        } finally {
+            for (ChildJvm child : children) child.close();
+        }
+        String[] state = Files.readString(counter, StandardCharsets.UTF_8).trim().split(" ");
+        assertEquals(3 * perChild, Long.parseLong(state[0]), "lost updates between processes");
+    }
+
+    @Test
+    void holderProcessKilled_releasesTheLock() throws Exception {
+        try (ChildJvm holder = ChildJvm.start("hold", backend().providerUrl(), name("x"), "exclusive")) {
+            long childToken = Long.parseLong(holder.awaitLine("HELD", CHILD_PATIENCE).split(" ")[1]);
+            assertEquals(Optional.empty(), provider.lock(name("x")).tryAcquire());
+            holder.kill();
+            try (LockHandle h = provider.lock(name("x")).tryAcquire(PATIENCE)
+                    .orElseThrow(() -> new AssertionError("a killed process kept its lock"))) {
+                assertTrue(h.fencingToken() > childToken);
+            }
+        }
+    }
+
+    @Test
+    void holders_showAnotherProcessAsTheOwner() throws Exception {
+        try (ChildJvm holder = ChildJvm.start("hold", backend().providerUrl(), name("x"), "exclusive")) {
+            holder.awaitLine("HELD", CHILD_PATIENCE);
+            List<LockHolder> holders = provider.holders(name("x"));
+            assertEquals(1, holders.size(), holders.toString());
+            holders.get(0).pid().ifPresent(pid -> assertEquals(holder.pid(), pid));
+            holder.closeInput();
+            holder.awaitLine("RELEASED", CHILD_PATIENCE);
+        }
+        assertEquals(List.of(), provider.holders(name("x")));
+    }
+
+    @Test
+    void writerInAnotherProcess_excludesReaders_andReadersThere_excludeWriters() throws Exception {
+        DistributedReadWriteLock rw = provider.readWriteLock(name("rw"));
+        try (ChildJvm writer = ChildJvm.start("hold", backend().providerUrl(), name("rw"), "write")) {
+            writer.awaitLine("HELD", CHILD_PATIENCE);
+            assertEquals(Optional.empty(), rw.readLock().tryAcquire());
+            assertEquals(Optional.empty(), rw.writeLock().tryAcquire());
+        }
+        try (ChildJvm reader = ChildJvm.start("hold", backend().providerUrl(), name("rw"), "read")) {
+            reader.awaitLine("HELD", CHILD_PATIENCE);
+            rw.readLock().tryAcquire().orElseThrow(() -> new AssertionError("readers of two processes must share")).release();
+            assertEquals(Optional.empty(), rw.writeLock().tryAcquire());
+        }
+    }
+
+    @Test
+    void writerWaiting_blocksNewReadersInOtherProcesses() throws Exception {
+        try (ChildJvm firstReader = ChildJvm.start("hold", backend().providerUrl(), name("rw"), "read")) {
+            firstReader.awaitLine("HELD", CHILD_PATIENCE);
+            CompletableFuture<LockHandle> writer = provider.readWriteLock(name("rw")).writeLock().acquireAsync(CHILD_PATIENCE);
+            try (ChildJvm newReader = ChildJvm.start("probe", backend().providerUrl(), name("rw"), "read")) {
+                newReader.awaitLine("BLOCKED", CHILD_PATIENCE);
+            }
+            assertFalse(writer.isDone(), "writer got in while another process read");
+            firstReader.closeInput();
+            writer.get(CHILD_PATIENCE.toSeconds(), TimeUnit.SECONDS).release();
+        }
+    }
+
+    @Test
+    void semaphorePermits_areSharedBetweenProcesses() throws Exception {
+        try (ChildJvm a = ChildJvm.start("hold", backend().providerUrl(), name("sem"), "permit:2");
+                ChildJvm b = ChildJvm.start("hold", backend().providerUrl(), name("sem"), "permit:2")) {
+            a.awaitLine("HELD", CHILD_PATIENCE);
+            b.awaitLine("HELD", CHILD_PATIENCE);
+            assertEquals(Optional.empty(), provider.semaphore(name("sem"), 2).tryAcquire());
+            a.kill();
+            provider.semaphore(name("sem"), 2).tryAcquire(PATIENCE)
+                    .orElseThrow(() -> new AssertionError("a killed process kept its permit")).release();
+        }
+    }
+}
