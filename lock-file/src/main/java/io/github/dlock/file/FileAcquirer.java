@@ -9,9 +9,6 @@ import io.github.dlock.spi.HeldLock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 
 /**
  * The acquisition steps every file lock kind shares: open the file through the JVM-wide
@@ -84,23 +81,5 @@ abstract class FileAcquirer implements Acquirer {
             unlock.run();
             throw e;
         }
-    }
-
-    /** Takes a permit of a local gate by the deadline; false on timeout. */
-    static boolean await(Semaphore gate, Deadline deadline) throws InterruptedException {
-        if (deadline.isUnbounded()) {
-            gate.acquire();
-            return true;
-        }
-        return gate.tryAcquire(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    /** Waits on a condition (its lock held) until signalled or the deadline; false once the deadline has passed. */
-    static boolean await(Condition condition, Deadline deadline) throws InterruptedException {
-        long left = deadline.remainingNanos();
-        if (left == 0) return false;
-        if (deadline.isUnbounded()) condition.await();
-        else condition.awaitNanos(left);
-        return true;
     }
 }

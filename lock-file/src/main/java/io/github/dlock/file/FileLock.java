@@ -3,11 +3,12 @@ package io.github.dlock.file;
 import io.github.dlock.LockMode;
 import io.github.dlock.spi.AcquireLoop;
 import io.github.dlock.spi.Deadline;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Mutex on byte 0 of {@code NAME.lock}: threads of this JVM pass a local gate first, so only
- * one of them at a time polls the OS lock held by other processes.
+ * Mutex on lock byte 0 of {@code NAME.lock}. Each attempt first takes this JVM's gate for the
+ * file, so only one local thread at a time touches the OS lock; local releases wake local
+ * waiters at once, locks held by other processes are polled for.
  */
 final class FileLock extends FileAcquirer {
     static final String SUFFIX = ".lock";
@@ -18,22 +19,24 @@ final class FileLock extends FileAcquirer {
 
     @Override
     Runnable lockOn(LockFile file, Deadline deadline) throws InterruptedException {
-        Semaphore gate = file.localState(() -> new Semaphore(1, true));
-        if (!await(gate, deadline)) return null;
-        boolean taken = false;
-        try {
-            java.nio.channels.FileLock os = AcquireLoop.run(deadline, retry(), file.localRelease(), () -> file.tryLock(0, false));
-            if (os == null) return null;
-            taken = true;
-            return () -> {
-                try {
-                    file.unlock(os);
-                } finally {
-                    gate.release();
-                }
-            };
-        } finally {
-            if (!taken) gate.release();
-        }
+        AtomicBoolean gate = file.localState(AtomicBoolean::new);
+        java.nio.channels.FileLock os = AcquireLoop.run(deadline, retry(), file.localRelease(), () -> {
+            if (!gate.compareAndSet(false, true)) return null;
+            java.nio.channels.FileLock taken = null;
+            try {
+                taken = file.tryLock(0, false);
+                return taken;
+            } finally {
+                if (taken == null) gate.set(false);
+            }
+        });
+        if (os == null) return null;
+        return () -> {
+            try {
+                file.unlock(os);
+            } finally {
+                gate.set(false);
+            }
+        };
     }
 }

@@ -3,22 +3,20 @@ package io.github.dlock.file;
 import io.github.dlock.LockMode;
 import io.github.dlock.spi.AcquireLoop;
 import io.github.dlock.spi.Deadline;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Reader-writer lock on {@code NAME.rwlock}, writer preferring within and across processes.
  *
- * <p>Across processes: byte {@link #DATA} is held shared by readers and exclusively by the
- * writer; byte {@link #TURNSTILE} is a gate every reader passes (a momentary shared lock)
+ * <p>Across processes: lock byte {@link #DATA} is held shared by readers and exclusively by
+ * the writer; byte {@link #TURNSTILE} is a gate every reader passes (a momentary shared lock)
  * before joining, and which a writer holds exclusively from before it waits for the readers
  * until it releases, so new readers queue behind a waiting writer.
  *
  * <p>Within this JVM: the JVM holds one shared OS lock for all its readers (the JDK allows no
- * overlapping locks within a JVM), and a local gate keeps local readers out while a local
- * writer waits or writes. OS operations run under a short monitor and are polled, never
- * waited for while holding it, so a release never waits behind a reader stuck at a
- * turnstile held by another process's writer.
+ * overlapping locks within a JVM), and local readers are not admitted while a local writer
+ * waits or writes. Every step is a non-blocking attempt under a short monitor; waiting happens
+ * between attempts, so a release never waits behind a reader stuck at another process's
+ * turnstile.
  */
 final class FileReadWriteLock {
     static final String SUFFIX = ".rwlock";
@@ -36,21 +34,8 @@ final class FileReadWriteLock {
         @Override
         Runnable lockOn(LockFile file, Deadline deadline) throws InterruptedException {
             State state = file.localState(State::new);
-            if (!state.admitReader(deadline)) return null;
-            boolean joined = false;
-            try {
-                if (AcquireLoop.run(deadline, retry(), file.localRelease(), () -> state.tryJoinOsRead(file)) == null) return null;
-                joined = true;
-                return () -> {
-                    try {
-                        state.leaveOsRead(file);
-                    } finally {
-                        state.leaveReader();
-                    }
-                };
-            } finally {
-                if (!joined) state.leaveReader();
-            }
+            if (AcquireLoop.run(deadline, retry(), file.localRelease(), () -> state.tryRead(file)) == null) return null;
+            return () -> state.leaveRead(file);
         }
     }
 
@@ -63,103 +48,35 @@ final class FileReadWriteLock {
         @Override
         Runnable lockOn(LockFile file, Deadline deadline) throws InterruptedException {
             State state = file.localState(State::new);
-            if (!state.admitWriter(deadline)) return null;
-            java.nio.channels.FileLock turnstile = null;
-            java.nio.channels.FileLock data = null;
+            WriterProgress progress = new WriterProgress();
+            state.writerArrives();
             try {
-                turnstile = AcquireLoop.run(deadline, retry(), file.localRelease(), () -> file.tryLock(TURNSTILE, false));
-                if (turnstile != null) {
-                    data = AcquireLoop.run(deadline, retry(), file.localRelease(), () -> file.tryLock(DATA, false));
-                }
+                if (AcquireLoop.run(deadline, retry(), file.localRelease(), () -> state.tryWrite(file, progress)) == null) return null;
             } finally {
-                if (data == null) {
-                    try {
-                        if (turnstile != null) file.unlock(turnstile);
-                    } finally {
-                        state.leaveWriter();
-                    }
-                }
+                state.writerLeavesQueue();
+                if (progress.data == null) state.abandonWrite(file, progress);
             }
-            if (data == null) return null;
-            java.nio.channels.FileLock heldTurnstile = turnstile;
-            java.nio.channels.FileLock heldData = data;
-            return () -> {
-                try {
-                    file.unlock(heldData);
-                    file.unlock(heldTurnstile);
-                } finally {
-                    state.leaveWriter();
-                }
-            };
+            return () -> state.leaveWrite(file, progress);
         }
     }
 
-    /** This JVM's readers and writer of one file. */
+    /** What a writer has taken so far; kept across its attempts. */
+    static final class WriterProgress {
+        boolean admitted;
+        java.nio.channels.FileLock turnstile;
+        java.nio.channels.FileLock data;
+    }
+
+    /** This JVM's readers and writer of one file; every method is a short critical section. */
     static final class State {
-        private final ReentrantLock lock = new ReentrantLock();
-        private final Condition changed = lock.newCondition();
-        private int admittedReaders; // guarded by lock
-        private int waitingWriters; // guarded by lock
-        private boolean writer; // guarded by lock
-        private java.nio.channels.FileLock osShared; // guarded by this
-        private int osReaders; // guarded by this
+        private int readers;
+        private int waitingWriters;
+        private boolean writer;
+        private java.nio.channels.FileLock osShared;
 
-        boolean admitReader(Deadline deadline) throws InterruptedException {
-            lock.lockInterruptibly();
-            try {
-                while (writer || waitingWriters > 0) {
-                    if (!FileAcquirer.await(changed, deadline)) return false;
-                }
-                admittedReaders++;
-                return true;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void leaveReader() {
-            lock.lock();
-            try {
-                admittedReaders--;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        boolean admitWriter(Deadline deadline) throws InterruptedException {
-            lock.lockInterruptibly();
-            try {
-                waitingWriters++;
-                boolean admitted = false;
-                try {
-                    while (writer || admittedReaders > 0) {
-                        if (!FileAcquirer.await(changed, deadline)) return false;
-                    }
-                    admitted = true;
-                    writer = true;
-                    return true;
-                } finally {
-                    waitingWriters--;
-                    if (!admitted) changed.signalAll();
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void leaveWriter() {
-            lock.lock();
-            try {
-                writer = false;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        /** Passes the turnstile and joins (or takes) the JVM's shared OS lock; null if another process's writer is in the way. */
-        synchronized Boolean tryJoinOsRead(LockFile file) {
+        /** One read attempt: local admission, the turnstile, then the JVM's shared OS lock. */
+        synchronized Boolean tryRead(LockFile file) {
+            if (writer || waitingWriters > 0) return null;
             java.nio.channels.FileLock gate = file.tryLock(TURNSTILE, true);
             if (gate == null) return null;
             file.unlock(gate);
@@ -167,15 +84,57 @@ final class FileReadWriteLock {
                 osShared = file.tryLock(DATA, true);
                 if (osShared == null) return null;
             }
-            osReaders++;
+            readers++;
             return Boolean.TRUE;
         }
 
-        synchronized void leaveOsRead(LockFile file) {
-            if (--osReaders == 0) {
+        synchronized void leaveRead(LockFile file) {
+            if (--readers == 0) {
                 java.nio.channels.FileLock shared = osShared;
                 osShared = null;
                 file.unlock(shared);
+            }
+        }
+
+        synchronized void writerArrives() {
+            waitingWriters++;
+        }
+
+        synchronized void writerLeavesQueue() {
+            waitingWriters--;
+        }
+
+        /** One write attempt, resuming where the last one stopped: local admission, turnstile, data. */
+        synchronized Boolean tryWrite(LockFile file, WriterProgress p) {
+            if (!p.admitted) {
+                if (writer || readers > 0) return null;
+                writer = true;
+                p.admitted = true;
+            }
+            if (p.turnstile == null) {
+                p.turnstile = file.tryLock(TURNSTILE, false);
+                if (p.turnstile == null) return null;
+            }
+            p.data = file.tryLock(DATA, false);
+            return p.data == null ? null : Boolean.TRUE;
+        }
+
+        /** Gives back what a writer that timed out, was interrupted or failed had taken. */
+        synchronized void abandonWrite(LockFile file, WriterProgress p) {
+            try {
+                if (p.turnstile != null) file.unlock(p.turnstile);
+            } finally {
+                if (p.admitted) writer = false;
+                file.localRelease().signalAll();
+            }
+        }
+
+        synchronized void leaveWrite(LockFile file, WriterProgress p) {
+            try {
+                file.unlock(p.data);
+                file.unlock(p.turnstile);
+            } finally {
+                writer = false;
             }
         }
     }

@@ -33,8 +33,8 @@ final class LockFileTable {
         file.closeChannel();
     }
 
-    /** How many files are open; for tests. */
-    synchronized int openFiles() {
-        return open.size();
+    /** How many files under {@code directory} are open; for tests. */
+    synchronized long openFilesUnder(Path directory) {
+        return open.keySet().stream().filter(p -> p.startsWith(directory)).count();
     }
 }

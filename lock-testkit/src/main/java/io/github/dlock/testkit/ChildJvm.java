@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 public final class ChildJvm implements AutoCloseable {
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private volatile boolean outputDone;
     private final List<String> transcript = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private ChildJvm(Process process) {
@@ -49,17 +50,23 @@ public final class ChildJvm implements AutoCloseable {
             }
         } catch (IOException e) {
             transcript.add("<output closed: " + e + ">");
+        } finally {
+            outputDone = true;
         }
     }
 
-    /** Waits for an output line starting with {@code prefix} and returns it. */
+    /** Waits for an output line starting with {@code prefix} and returns it; fails early if the child exits first. */
     public String awaitLine(String prefix, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (line != null && line.startsWith(prefix)) return line;
-            if (line == null) throw new AssertionError("child " + pid() + " printed no line starting with '" + prefix + "' within " + timeout + "; output:\n" + output());
+        while (System.nanoTime() < deadline) {
+            String line = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (line != null) {
+                if (line.startsWith(prefix)) return line;
+            } else if (!process.isAlive() && lines.isEmpty() && outputDone) {
+                throw new AssertionError("child " + pid() + " exited (" + process.exitValue() + ") without printing '" + prefix + "'; output:\n" + output());
+            }
         }
+        throw new AssertionError("child " + pid() + " printed no line starting with '" + prefix + "' within " + timeout + "; output:\n" + output());
     }
 
     /** Waits for the process to exit and returns its exit code. */
