@@ -1,20 +1,35 @@
 package io.github.dlock.file;
 
+import io.github.dlock.spi.ProviderRuntime;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The lock files this JVM has open, shared by every provider in it. POSIX drops all of a
  * process's locks on a file when any descriptor of that file is closed, and the JDK refuses
  * overlapping locks from two channels of one JVM; so each file gets exactly one channel per
  * JVM, reference-counted and closed only when no lock on it is held or wanted.
+ *
+ * <p>A watchdog checks every {@value #WATCH_INTERVAL_MS} ms that each open file is still the
+ * one at its path, so that deleting or replacing a lock file in use completes the
+ * {@code lost()} signal of the handles on it within about a second.
  */
 final class LockFileTable {
     static final LockFileTable JVM_WIDE = new LockFileTable();
+    static final long WATCH_INTERVAL_MS = 1000;
+    private static final Logger LOG = LoggerFactory.getLogger(LockFileTable.class);
 
     private final Map<Path, LockFile> open = new HashMap<>();
+    private ScheduledExecutorService watchdog; // guarded by this; started on first use
 
     /** The file at {@code path} (absolute, normalized), opened or created if needed; pair with {@link #release}. */
     synchronized LockFile acquire(Path path) throws IOException {
@@ -24,7 +39,25 @@ final class LockFileTable {
             open.put(path, file);
         }
         file.references++;
+        if (watchdog == null) {
+            watchdog = Executors.newSingleThreadScheduledExecutor(ProviderRuntime.daemonThreads("dlock-file-watchdog"));
+            watchdog.scheduleWithFixedDelay(this::checkPaths, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        }
         return file;
+    }
+
+    private void checkPaths() {
+        List<LockFile> files;
+        synchronized (this) {
+            files = new ArrayList<>(open.values());
+        }
+        for (LockFile file : files) {
+            try {
+                file.stillAtPath();
+            } catch (RuntimeException e) {
+                LOG.debug("Cannot check lock file {}", file.path(), e);
+            }
+        }
     }
 
     synchronized void release(LockFile file) {

@@ -104,6 +104,19 @@ class FileLockProviderTest {
     }
 
     @Test
+    void lockFileDeletedWhileHeld_completesLostWithinTheWatchdogInterval() throws Exception {
+        try (FileLockProvider locks = FileLockProvider.builder().directory(temp).build()) {
+            LockHandle held = locks.lock("doomed").acquire();
+            java.util.concurrent.CompletableFuture<Void> lost = held.lost().toCompletableFuture();
+            Files.delete(temp.resolve("doomed.lock"));
+            lost.get(20, TimeUnit.SECONDS);
+            assertTrue(held.isLost());
+            held.release();
+            locks.lock("doomed").tryAcquire().orElseThrow().release();
+        }
+    }
+
+    @Test
     void openByUrl_withOptions() throws Exception {
         try (LockProvider locks = LockProvider.open(temp.toUri() + "?owner=worker-7&retry=fixed:5ms&maxAttempts=3")) {
             assertTrue(locks instanceof FileLockProvider);
