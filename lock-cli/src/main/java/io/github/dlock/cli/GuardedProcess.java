@@ -1,7 +1,10 @@
 package io.github.dlock.cli;
 
 import io.github.dlock.LockHandle;
+import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,12 +33,16 @@ final class GuardedProcess {
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().put("DLOCK_NAME", handle.name());
         builder.environment().put("DLOCK_FENCING_TOKEN", Long.toString(handle.fencingToken()));
+        if (!exists(command.get(0))) {
+            err.println("dlock: command not found: " + command.get(0));
+            return ExitCodes.COMMAND_NOT_FOUND;
+        }
         Process process;
         try {
             process = builder.start();
         } catch (IOException e) {
             err.println("dlock: cannot run '" + command.get(0) + "': " + e.getMessage());
-            return e.getMessage() != null && e.getMessage().contains("error=2,") ? ExitCodes.COMMAND_NOT_FOUND : ExitCodes.CANNOT_EXECUTE;
+            return ExitCodes.CANNOT_EXECUTE;
         }
         AtomicBoolean lost = new AtomicBoolean();
         handle.lost().thenRun(() -> {
@@ -58,6 +65,17 @@ final class GuardedProcess {
                 // the hook is running or will run; nothing to undo
             }
         }
+    }
+
+    /** Whether {@code program} names a file, directly or through {@code PATH}, as the OS will look it up. */
+    private static boolean exists(String program) {
+        if (program.contains(File.separator)) return Files.exists(Path.of(program));
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.exists(Path.of(dir, program))) return true;
+        }
+        return false;
     }
 
     private static void terminate(Process process) {
