@@ -19,6 +19,23 @@ public final class OwnerIds {
         return HOST + ":" + PID + ":" + UUID.randomUUID();
     }
 
+    /**
+     * A holder description for {@code ownerId}, with host and pid filled in when the id has
+     * the default {@code host:pid:uuid} form.
+     */
+    public static io.github.dlock.LockHolder.Builder holder(String ownerId, io.github.dlock.LockMode mode) {
+        io.github.dlock.LockHolder.Builder b = io.github.dlock.LockHolder.builder(ownerId, mode);
+        String[] parts = ownerId.split(":");
+        if (parts.length == 3 && parts[2].length() == 36) {
+            try {
+                b.pid(Long.parseLong(parts[1])).host(parts[0]);
+            } catch (NumberFormatException e) {
+                // a custom owner id that merely looks similar
+            }
+        }
+        return b;
+    }
+
     public static String localHost() {
         return HOST;
     }

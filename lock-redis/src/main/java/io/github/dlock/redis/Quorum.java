@@ -1,0 +1,89 @@
+package io.github.dlock.redis;
+
+import io.github.dlock.spi.ProviderRuntime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * The servers a provider locks on, and calls on all of them at once. One server is simply a
+ * quorum of one (run inline, no threads); Redlock's N servers are called in parallel.
+ */
+final class Quorum implements AutoCloseable {
+    /** One server's answer: a value or the failure. */
+    record Reply<R>(RedisNode node, R value, RuntimeException error) {
+        boolean ok() {
+            return error == null;
+        }
+    }
+
+    private final List<RedisNode> nodes;
+    private final ExecutorService parallel;
+    private final long callTimeoutMillis;
+
+    Quorum(List<RedisNode> nodes, Duration callTimeout) {
+        this.nodes = List.copyOf(nodes);
+        this.parallel = nodes.size() == 1 ? null : Executors.newFixedThreadPool(nodes.size(), ProviderRuntime.daemonThreads("dlock-redlock"));
+        this.callTimeoutMillis = callTimeout.toMillis();
+    }
+
+    List<RedisNode> nodes() {
+        return nodes;
+    }
+
+    int size() {
+        return nodes.size();
+    }
+
+    /** More than half of the servers. */
+    int majority() {
+        return nodes.size() / 2 + 1;
+    }
+
+    /** Runs {@code call} on every server and returns all answers, failures included. */
+    <R> List<Reply<R>> onAll(Function<RedisNode, R> call) {
+        if (parallel == null) return List.of(run(nodes.get(0), call));
+        List<Future<Reply<R>>> futures = new ArrayList<>(nodes.size());
+        for (RedisNode node : nodes) futures.add(parallel.submit(() -> run(node, call)));
+        List<Reply<R>> replies = new ArrayList<>(nodes.size());
+        for (int i = 0; i < futures.size(); i++) {
+            try {
+                replies.add(futures.get(i).get(callTimeoutMillis, TimeUnit.MILLISECONDS));
+            } catch (TimeoutException e) {
+                futures.get(i).cancel(true);
+                replies.add(new Reply<>(nodes.get(i), null, new io.github.dlock.LockBackendException("Redis " + nodes.get(i) + " did not answer in time")));
+            } catch (ExecutionException e) {
+                replies.add(new Reply<>(nodes.get(i), null, new io.github.dlock.LockBackendException("Redis " + nodes.get(i) + " failed", e.getCause())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                replies.add(new Reply<>(nodes.get(i), null, new io.github.dlock.LockBackendException("interrupted while calling Redis " + nodes.get(i))));
+            }
+        }
+        return replies;
+    }
+
+    private static <R> Reply<R> run(RedisNode node, Function<RedisNode, R> call) {
+        try {
+            return new Reply<>(node, call.apply(node), null);
+        } catch (RuntimeException e) {
+            return new Reply<>(node, null, e);
+        }
+    }
+
+    long roundTrips() {
+        return nodes.stream().mapToLong(RedisNode::roundTrips).sum();
+    }
+
+    @Override
+    public void close() {
+        if (parallel != null) parallel.shutdownNow();
+        nodes.forEach(RedisNode::close);
+    }
+}

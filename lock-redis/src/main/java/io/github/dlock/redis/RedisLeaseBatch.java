@@ -1,0 +1,48 @@
+package io.github.dlock.redis;
+
+import io.github.dlock.spi.LeaseRenewer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Renews many leases in one pipelined round trip per server. A lease counts as renewed when
+ * its quorum of servers renewed it, and as gone when so many servers no longer hold it that
+ * the quorum is out of reach; anything else (servers not answering) is a failure to retry.
+ */
+final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
+    private final Quorum quorum;
+
+    RedisLeaseBatch(Quorum quorum) {
+        this.quorum = quorum;
+    }
+
+    @Override
+    public Map<RedisHeldLock, LeaseRenewer.Outcome> renew(Collection<RedisHeldLock> locks) {
+        List<RedisHeldLock> list = new ArrayList<>(locks);
+        List<RedisNode.Call> calls = new ArrayList<>(list.size());
+        for (RedisHeldLock lock : list) {
+            byte[] lease = Long.toString(lock.leaseMs()).getBytes(StandardCharsets.US_ASCII);
+            calls.add(new RedisNode.Call(lock.renewScript(), List.of(lock.holdKey), List.of(lock.token, lease)));
+        }
+        List<Quorum.Reply<List<Object>>> perServer = quorum.onAll(node -> node.evalBatch(calls));
+        Map<RedisHeldLock, LeaseRenewer.Outcome> outcomes = new HashMap<>(list.size() * 2);
+        for (int i = 0; i < list.size(); i++) {
+            int renewed = 0;
+            int gone = 0;
+            for (Quorum.Reply<List<Object>> server : perServer) {
+                if (!server.ok()) continue;
+                Object reply = server.value().get(i);
+                if (Long.valueOf(1).equals(reply)) renewed++;
+                else if (Long.valueOf(0).equals(reply)) gone++;
+            }
+            RedisHeldLock lock = list.get(i);
+            outcomes.put(lock, renewed >= lock.quorum ? LeaseRenewer.Outcome.RENEWED
+                    : gone > quorum.size() - lock.quorum ? LeaseRenewer.Outcome.GONE : LeaseRenewer.Outcome.FAILED);
+        }
+        return outcomes;
+    }
+}

@@ -1,0 +1,46 @@
+package io.github.dlock.redis;
+
+import io.github.dlock.LockMode;
+import java.util.List;
+
+/** Mutex: key {@code PREFIX:{NAME}} holds the owner's token with a lease. */
+final class RedisLock extends RedisAcquirer {
+    private final byte[] key;
+    private final byte[] fence;
+
+    RedisLock(RedisLockProvider provider, String name) {
+        super(provider, name, "", LockMode.EXCLUSIVE);
+        this.key = keys.key("");
+        this.fence = keys.key(":fence");
+    }
+
+    @Override
+    RedisScripts acquireScript() {
+        return RedisScripts.ACQUIRE_MUTEX;
+    }
+
+    @Override
+    List<byte[]> acquireKeys() {
+        return List.of(key, fence);
+    }
+
+    @Override
+    List<byte[]> acquireArgs(byte[] token, boolean willWait) {
+        return List.of(token, provider.leaseMsBytes());
+    }
+
+    @Override
+    byte[] holdKey() {
+        return key;
+    }
+
+    @Override
+    boolean heldAsMember() {
+        return false;
+    }
+
+    @Override
+    byte[] fenceKey() {
+        return fence;
+    }
+}

@@ -1,0 +1,391 @@
+package io.github.dlock.redis;
+
+import io.github.dlock.DistributedLock;
+import io.github.dlock.DistributedReadWriteLock;
+import io.github.dlock.DistributedSemaphore;
+import io.github.dlock.LockBackendException;
+import io.github.dlock.LockHolder;
+import io.github.dlock.LockMode;
+import io.github.dlock.LockProvider;
+import io.github.dlock.RetryStrategy;
+import io.github.dlock.internal.Arguments;
+import io.github.dlock.spi.LeaseRenewer;
+import io.github.dlock.spi.OwnerIds;
+import io.github.dlock.spi.ProviderRuntime;
+import io.github.dlock.spi.Ticker;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisProtocol;
+
+/**
+ * Locks on one Redis server, or on N independent servers with the Redlock quorum.
+ *
+ * <pre>{@code
+ * try (LockProvider locks = RedisLockProvider.builder().server("localhost", 6379).build()) { ... }
+ * try (LockProvider locks = LockProvider.open("redis://r1:6379,r2:6379,r3:6379?lease=10s")) { ... }
+ * }</pre>
+ *
+ * <p>Guarantees: holds have a lease (default 30 s) that one renewer thread per provider
+ * extends every lease/3 for all held locks at once, in one pipelined round trip per server;
+ * a handle whose lease is found gone, or that could not be renewed for a whole lease,
+ * completes {@code lost()}. Waiters are woken by the releasing script's PUBLISH and retry on
+ * a timer only as a fallback. With N servers an acquisition needs a majority (semaphores
+ * more, see {@link RedisSemaphore}) within the lease's validity, else it is given back
+ * everywhere. Fencing tokens rise across holders, also across a server restart (see
+ * {@link RedisScripts}).
+ *
+ * <p>Limits, as with every lease-based lock: a holder paused for longer than its lease (GC,
+ * VM suspend) may find its lock taken over; use fencing tokens where that matters. A single
+ * server is not replicated safely unless {@link Builder#waitForReplicas} is set.
+ */
+public final class RedisLockProvider implements LockProvider {
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+    private final Quorum quorum;
+    private final RedisSubscriptions subscriptions;
+    private final LeaseRenewer<RedisHeldLock> renewer;
+    private final ProviderRuntime runtime;
+    private final String prefix;
+    private final String ownerId;
+    private final RetryStrategy retryStrategy;
+    private final long leaseMs;
+    private final byte[] leaseMsBytes;
+    private final byte[] waitMarkMsBytes;
+    private final int replicas;
+    private final long replicaTimeoutMs;
+
+    private RedisLockProvider(Builder b) {
+        JedisClientConfig config = b.clientConfig();
+        List<RedisNode> nodes = new ArrayList<>();
+        for (HostAndPort server : b.servers) nodes.add(new RedisNode(server, config, b.poolSize));
+        this.quorum = new Quorum(nodes, Duration.ofMillis(2L * b.timeout.toMillis() + 1000));
+        this.subscriptions = new RedisSubscriptions(nodes);
+        this.prefix = b.prefix;
+        this.ownerId = b.ownerId != null ? b.ownerId : OwnerIds.generate();
+        this.retryStrategy = b.retryStrategy != null ? b.retryStrategy : RetryStrategy.exponential(Duration.ofMillis(5), Duration.ofMillis(500));
+        this.leaseMs = b.lease.toMillis();
+        this.leaseMsBytes = Long.toString(leaseMs).getBytes(StandardCharsets.US_ASCII);
+        long waitMarkMs = 2 * retryStrategy.delayNanos(64) / 1_000_000 + 1000;
+        this.waitMarkMsBytes = Long.toString(waitMarkMs).getBytes(StandardCharsets.US_ASCII);
+        this.replicas = b.replicas;
+        this.replicaTimeoutMs = b.replicaTimeout.toMillis();
+        String description = (b.ssl ? "rediss://" : "redis://") + b.servers.stream().map(HostAndPort::toString).collect(Collectors.joining(","));
+        this.runtime = new ProviderRuntime(description, Ticker.system());
+        this.renewer = b.renew
+                ? new LeaseRenewer<>("dlock-redis-renewer", b.lease, b.lease.dividedBy(3), Ticker.system(), new RedisLeaseBatch(quorum))
+                : LeaseRenewer.disabled();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public DistributedLock lock(String name) {
+        Arguments.requireName(name, "name");
+        return runtime.lock(name, LockMode.EXCLUSIVE, new RedisLock(this, name));
+    }
+
+    @Override
+    public DistributedReadWriteLock readWriteLock(String name) {
+        Arguments.requireName(name, "name");
+        return runtime.readWriteLock(name, new RedisReadWriteLock.Read(this, name), new RedisReadWriteLock.Write(this, name));
+    }
+
+    @Override
+    public DistributedSemaphore semaphore(String name, int permits) {
+        Arguments.requireName(name, "name");
+        Arguments.requirePositive(permits, "permits");
+        return runtime.semaphore(name, permits, new RedisSemaphore(this, name, permits));
+    }
+
+    /** Holders seen on a majority of servers, with their remaining lease. */
+    @Override
+    public List<LockHolder> holders(String name) {
+        Arguments.requireName(name, "name");
+        runtime.ensureOpen();
+        RedisKeys mutex = new RedisKeys(prefix, name, "");
+        RedisKeys rw = new RedisKeys(prefix, name, ":rw");
+        RedisKeys sem = new RedisKeys(prefix, name, ":sem");
+        List<byte[]> keys = List.of(mutex.key(""), rw.key(":writer"), rw.key(":readers"), sem.key(""));
+        List<Quorum.Reply<Object>> replies = quorum.onAll(n -> n.eval(RedisScripts.HOLDERS, keys, List.of()));
+        Map<String, Object[]> seen = new LinkedHashMap<>();
+        int answered = 0;
+        for (Quorum.Reply<Object> reply : replies) {
+            if (!reply.ok()) continue;
+            answered++;
+            List<?> flat = (List<?>) reply.value();
+            for (int i = 0; i + 2 < flat.size(); i += 3) {
+                String mode = new String((byte[]) flat.get(i), StandardCharsets.UTF_8);
+                String token = new String((byte[]) flat.get(i + 1), StandardCharsets.UTF_8);
+                long remaining = (Long) flat.get(i + 2);
+                Object[] entry = seen.computeIfAbsent(mode + "\u0000" + token, k -> new Object[] {LockMode.valueOf(mode), token, remaining, 0});
+                entry[2] = Math.min((Long) entry[2], remaining);
+                entry[3] = (Integer) entry[3] + 1;
+            }
+        }
+        if (answered < quorum.majority()) {
+            throw new LockBackendException("only " + answered + " of " + quorum.size() + " Redis servers answered", replies.get(0).error());
+        }
+        List<LockHolder> holders = new ArrayList<>();
+        for (Object[] e : seen.values()) {
+            if ((Integer) e[3] < quorum.majority()) continue;
+            String token = (String) e[1];
+            holders.add(OwnerIds.holder(token.substring(0, token.lastIndexOf('#')), (LockMode) e[0])
+                    .remainingLease(Duration.ofMillis(Math.max(0, (Long) e[2]))).build());
+        }
+        return holders;
+    }
+
+    /** The owner id in holder records of locks taken through this provider. */
+    public String ownerId() {
+        return ownerId;
+    }
+
+    /** How many round trips this provider has made to its servers; for tests and benchmarks. */
+    public long roundTrips() {
+        return quorum.roundTrips();
+    }
+
+    @Override
+    public void close() {
+        try {
+            runtime.close();
+        } finally {
+            renewer.close();
+            subscriptions.close();
+            quorum.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisLockProvider{" + runtime.description() + "}";
+    }
+
+    /** Runs an acquire script on one server (then WAITs for replicas if configured); returns {granted, token or hint}. */
+    Object[] acquireOn(RedisNode node, RedisScripts script, List<byte[]> keys, List<byte[]> args) {
+        if (replicas == 0) return parse(node.eval(script, keys, args));
+        Object[] replyAndConfirmed = node.evalAndWait(script, keys, args, replicas, replicaTimeoutMs);
+        Object[] reply = parse(replyAndConfirmed[0]);
+        long confirmed = (Long) replyAndConfirmed[1];
+        if (Boolean.TRUE.equals(reply[0]) && confirmed < replicas) {
+            throw new LockBackendException("only " + confirmed + " of " + replicas + " required replicas of Redis " + node
+                    + " confirmed the lock within " + replicaTimeoutMs + " ms");
+        }
+        return reply;
+    }
+
+    private static Object[] parse(Object reply) {
+        List<?> list = (List<?>) reply;
+        return new Object[] {((Long) list.get(0)) == 1L, list.get(1)};
+    }
+
+    /** Renews one lock now, outside the renewal schedule (for {@code extend}). */
+    LeaseRenewer.Outcome renewNow(RedisHeldLock lock) {
+        return new RedisLeaseBatch(quorum).renew(List.of(lock)).get(lock);
+    }
+
+    String newToken() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return ownerId + "#" + Long.toHexString(r.nextLong()) + Long.toHexString(r.nextLong());
+    }
+
+    Quorum quorum() {
+        return quorum;
+    }
+
+    RedisSubscriptions subscriptions() {
+        return subscriptions;
+    }
+
+    LeaseRenewer<RedisHeldLock> renewer() {
+        return renewer;
+    }
+
+    String prefix() {
+        return prefix;
+    }
+
+    RetryStrategy retryStrategy() {
+        return retryStrategy;
+    }
+
+    long leaseMs() {
+        return leaseMs;
+    }
+
+    byte[] leaseMsBytes() {
+        return leaseMsBytes;
+    }
+
+    byte[] waitMarkMsBytes() {
+        return waitMarkMsBytes;
+    }
+
+    /** Configures a {@link RedisLockProvider}; at least one server is required; each setting may be given once. */
+    public static final class Builder {
+        private final List<HostAndPort> servers = new ArrayList<>();
+        private String user;
+        private String password;
+        private Integer database;
+        private boolean ssl;
+        private Duration lease = Duration.ofSeconds(30);
+        private boolean leaseSet;
+        private boolean renew = true;
+        private boolean renewSet;
+        private RetryStrategy retryStrategy;
+        private String prefix = "dlock";
+        private boolean prefixSet;
+        private String ownerId;
+        private int poolSize = 16;
+        private boolean poolSizeSet;
+        private Duration timeout = Duration.ofSeconds(2);
+        private boolean timeoutSet;
+        private int replicas;
+        private Duration replicaTimeout = Duration.ofSeconds(1);
+        private boolean replicasSet;
+
+        private Builder() {}
+
+        /** Adds a server; one server means a plain lock, three or more (odd) mean Redlock. */
+        public Builder server(String host, int port) {
+            Objects.requireNonNull(host, "host");
+            if (host.isBlank()) throw new IllegalArgumentException("host must not be blank");
+            if (port < 1 || port > 65535) throw new IllegalArgumentException("port must be within [1, 65535]: " + port);
+            HostAndPort server = new HostAndPort(host, port);
+            if (servers.contains(server)) throw new IllegalArgumentException("server " + server + " was given twice");
+            servers.add(server);
+            return this;
+        }
+
+        /** Credentials for every server; {@code user} may be null (the default user). Never logged. */
+        public Builder credentials(String user, String password) {
+            if (this.password != null) throw new IllegalStateException("credentials were already set");
+            this.user = user;
+            this.password = Objects.requireNonNull(password, "password");
+            return this;
+        }
+
+        /** The database index (default 0). */
+        public Builder database(int database) {
+            if (this.database != null) throw new IllegalStateException("database was already set to " + this.database);
+            if (database < 0) throw new IllegalArgumentException("database must not be negative: " + database);
+            this.database = database;
+            return this;
+        }
+
+        /** TLS to every server ({@code rediss://}). */
+        public Builder ssl(boolean ssl) {
+            this.ssl = ssl;
+            return this;
+        }
+
+        /** How long a hold lasts without renewal (default 30 s); at least 100 ms. */
+        public Builder lease(Duration lease) {
+            if (leaseSet) throw new IllegalStateException("lease was already set to " + this.lease);
+            Arguments.requirePositive(lease, "lease");
+            if (lease.toMillis() < 100) throw new IllegalArgumentException("lease must be at least 100ms: " + lease);
+            this.lease = lease;
+            leaseSet = true;
+            return this;
+        }
+
+        /** Whether held leases are renewed automatically every lease/3 (default true). */
+        public Builder renew(boolean renew) {
+            if (renewSet) throw new IllegalStateException("renew was already set");
+            this.renew = renew;
+            renewSet = true;
+            return this;
+        }
+
+        /** Fallback retry delays for waiters (default exponential 5 ms to 500 ms); release messages wake them sooner. */
+        public Builder retryStrategy(RetryStrategy retryStrategy) {
+            if (this.retryStrategy != null) throw new IllegalStateException("retryStrategy was already set");
+            this.retryStrategy = Objects.requireNonNull(retryStrategy, "retryStrategy");
+            return this;
+        }
+
+        /** Key prefix (default {@code dlock}): 1 to 64 of {@code [A-Za-z0-9._:-]}. */
+        public Builder prefix(String prefix) {
+            if (prefixSet) throw new IllegalStateException("prefix was already set to " + this.prefix);
+            Objects.requireNonNull(prefix, "prefix");
+            if (!PREFIX.matcher(prefix).matches()) throw new IllegalArgumentException("prefix must be 1 to 64 of [A-Za-z0-9._:-]: '" + prefix + "'");
+            this.prefix = prefix;
+            prefixSet = true;
+            return this;
+        }
+
+        /** The owner id shown by {@code holders}; default {@code host:pid:uuid}. */
+        public Builder ownerId(String ownerId) {
+            if (this.ownerId != null) throw new IllegalStateException("ownerId was already set to " + this.ownerId);
+            this.ownerId = Arguments.requirePrintable(ownerId, "ownerId", 200);
+            return this;
+        }
+
+        /** Connections per server (default 16). */
+        public Builder poolSize(int poolSize) {
+            if (poolSizeSet) throw new IllegalStateException("poolSize was already set to " + this.poolSize);
+            this.poolSize = Arguments.requirePositive(poolSize, "poolSize");
+            poolSizeSet = true;
+            return this;
+        }
+
+        /** Connect and socket timeout per server call (default 2 s). */
+        public Builder timeout(Duration timeout) {
+            if (timeoutSet) throw new IllegalStateException("timeout was already set to " + this.timeout);
+            this.timeout = Arguments.requirePositive(timeout, "timeout");
+            timeoutSet = true;
+            return this;
+        }
+
+        /**
+         * After each acquire, WAIT until {@code replicas} replicas of the server confirm it,
+         * at most {@code timeout}; otherwise the acquire fails with a
+         * {@link LockBackendException} and holds nothing. Off (0) by default.
+         */
+        public Builder waitForReplicas(int replicas, Duration timeout) {
+            if (replicasSet) throw new IllegalStateException("waitForReplicas was already set");
+            if (replicas < 0) throw new IllegalArgumentException("replicas must not be negative: " + replicas);
+            this.replicas = replicas;
+            this.replicaTimeout = Arguments.requirePositive(timeout, "timeout");
+            replicasSet = true;
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException if no server was given, or an even number of two or
+         *     more (a Redlock quorum needs an odd count to tolerate failures)
+         */
+        public RedisLockProvider build() {
+            if (servers.isEmpty()) throw new IllegalStateException("at least one server is required");
+            if (servers.size() > 1 && servers.size() % 2 == 0) {
+                throw new IllegalStateException("Redlock needs an odd number of servers, got " + servers.size());
+            }
+            return new RedisLockProvider(this);
+        }
+
+        JedisClientConfig clientConfig() {
+            DefaultJedisClientConfig.Builder c = DefaultJedisClientConfig.builder()
+                    .connectionTimeoutMillis((int) timeout.toMillis())
+                    .socketTimeoutMillis((int) timeout.toMillis())
+                    .clientName("dlock")
+                    .protocol(RedisProtocol.RESP2) // the scripts' replies are read in RESP2 shapes
+                    .ssl(ssl);
+            if (password != null) c.user(user).password(password);
+            if (database != null) c.database(database);
+            return c.build();
+        }
+    }
+}

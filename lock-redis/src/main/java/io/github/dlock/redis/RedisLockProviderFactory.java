@@ -1,0 +1,107 @@
+package io.github.dlock.redis;
+
+import io.github.dlock.LockProvider;
+import io.github.dlock.internal.Arguments;
+import io.github.dlock.spi.LockProviderFactory;
+import io.github.dlock.spi.ProviderOptions;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Opens {@link RedisLockProvider}s for {@code redis://[user:password@]host[:port][/db]} and
+ * {@code rediss://} (TLS); several comma-separated servers
+ * ({@code redis://h1:6379,h2:6379,h3:6379}) mean Redlock. Options: {@code lease},
+ * {@code renew} (true/false), {@code retry}, {@code maxAttempts}, {@code prefix},
+ * {@code owner}, {@code poolSize}, {@code timeout}, {@code replicas}, {@code replicaTimeout}.
+ */
+public final class RedisLockProviderFactory implements LockProviderFactory {
+
+    @Override
+    public Set<String> schemes() {
+        return Set.of("redis", "rediss");
+    }
+
+    @Override
+    public LockProvider create(URI uri, Map<String, String> options) {
+        String shown = Arguments.redactUrl(uri.toString());
+        String authority = uri.getRawAuthority();
+        if (uri.isOpaque() || authority == null || authority.isEmpty()) {
+            throw new IllegalArgumentException("Redis URL needs a host, like redis://localhost:6379: " + shown);
+        }
+        RedisLockProvider.Builder b = RedisLockProvider.builder().ssl("rediss".equalsIgnoreCase(uri.getScheme()));
+        int at = authority.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = authority.substring(0, at);
+            int colon = userInfo.indexOf(':');
+            String user = colon < 0 ? null : decode(userInfo.substring(0, colon));
+            String password = decode(colon < 0 ? userInfo : userInfo.substring(colon + 1));
+            b.credentials(user == null || user.isEmpty() ? null : user, password);
+        }
+        for (String server : authority.substring(at + 1).split(",", -1)) addServer(b, server, shown);
+        String path = uri.getPath();
+        if (path != null && !path.isEmpty() && !path.equals("/")) {
+            try {
+                b.database(Integer.parseInt(path.substring(1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Redis URL path must be a database number, like /0: " + shown);
+            }
+        }
+        ProviderOptions o = new ProviderOptions(uri.getScheme(), options);
+        o.duration("lease").ifPresent(b::lease);
+        o.string("renew").ifPresent(v -> b.renew(parseBoolean(v, "renew")));
+        o.retryStrategy().ifPresent(b::retryStrategy);
+        o.string("prefix").ifPresent(b::prefix);
+        o.string("owner").ifPresent(b::ownerId);
+        o.integer("poolSize", 1, 10_000).ifPresent(b::poolSize);
+        o.duration("timeout").ifPresent(b::timeout);
+        int replicas = o.integer("replicas", 0, 100).orElse(0);
+        java.time.Duration replicaTimeout = o.duration("replicaTimeout").orElse(java.time.Duration.ofSeconds(1));
+        if (replicas > 0) b.waitForReplicas(replicas, replicaTimeout);
+        o.rejectUnknown();
+        try {
+            return b.build();
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage() + ": " + shown, e);
+        }
+    }
+
+    private static void addServer(RedisLockProvider.Builder b, String server, String shown) {
+        String host;
+        String port = null;
+        if (server.startsWith("[")) {
+            int close = server.indexOf(']');
+            if (close < 0) throw new IllegalArgumentException("unclosed IPv6 address '" + server + "' in " + shown);
+            host = server.substring(1, close);
+            if (server.length() > close + 1) {
+                if (server.charAt(close + 1) != ':') throw new IllegalArgumentException("malformed server '" + server + "' in " + shown);
+                port = server.substring(close + 2);
+            }
+        } else {
+            int colon = server.lastIndexOf(':');
+            host = colon < 0 ? server : server.substring(0, colon);
+            if (colon >= 0) port = server.substring(colon + 1);
+        }
+        if (host.isBlank()) throw new IllegalArgumentException("missing host in " + shown);
+        int p;
+        try {
+            p = port == null ? 6379 : Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad port '" + port + "' in " + shown);
+        }
+        if (p < 1 || p > 65535) throw new IllegalArgumentException("port must be within [1, 65535], got " + p + " in " + shown);
+        b.server(host, p);
+    }
+
+    private static boolean parseBoolean(String v, String key) {
+        if (v.equalsIgnoreCase("true")) return true;
+        if (v.equalsIgnoreCase("false")) return false;
+        throw new IllegalArgumentException("option " + key + " must be true or false: '" + v + "'");
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    }
+}

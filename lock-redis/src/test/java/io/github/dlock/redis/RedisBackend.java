@@ -1,0 +1,85 @@
+package io.github.dlock.redis;
+
+import io.github.dlock.LockProvider;
+import io.github.dlock.testkit.ConformanceBackend;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.stream.Collectors;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Redis backends under test: the loopback server ({@code $DLOCK_REDIS_URL}, default
+ * {@code redis://127.0.0.1:6379}), or a 3-node Redlock on extra servers started here. Leases
+ * are short (5 s) so that killed holders free their locks quickly.
+ */
+final class RedisBackend implements ConformanceBackend {
+    static final String OPTIONS = "lease=5s&prefix=dlocktest";
+    private static RedisBackend single;
+    private static RedisBackend redlock;
+
+    final String url;
+    final List<RedisServer> servers;
+
+    private RedisBackend(String url, List<RedisServer> servers) {
+        this.url = url;
+        this.servers = servers;
+    }
+
+    /** The base URL of the single server, without options. */
+    static String singleServerUrl() {
+        String env = System.getenv("DLOCK_REDIS_URL");
+        return env != null && !env.isBlank() ? env : "redis://127.0.0.1:6379";
+    }
+
+    static synchronized RedisBackend single() {
+        if (single == null) {
+            String base = singleServerUrl();
+            requireReachable(base);
+            single = new RedisBackend(base + (base.contains("?") ? "&" : "?") + OPTIONS, List.of());
+        }
+        return single;
+    }
+
+    static synchronized RedisBackend redlock() {
+        if (redlock == null) {
+            try {
+                List<RedisServer> servers = List.of(RedisServer.start(), RedisServer.start(), RedisServer.start());
+                String hosts = servers.stream().map(RedisServer::address).collect(Collectors.joining(","));
+                redlock = new RedisBackend("redis://" + hosts + "?" + OPTIONS, servers);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start redis-server for the Redlock tests (is redis-server on PATH?)", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return redlock;
+    }
+
+    /** Fails loudly: a test that needs Redis must not pass or skip without it. */
+    private static void requireReachable(String base) {
+        java.net.URI uri = java.net.URI.create(base);
+        try (Jedis j = new Jedis(uri, TestClients.CONFIG)) {
+            j.ping();
+        } catch (RuntimeException e) {
+            throw new AssertionError("Redis at " + io.github.dlock.internal.Arguments.redactUrl(base) + " is unreachable; start it (see .ci/run) "
+                    + "or set DLOCK_REDIS_URL: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public LockProvider openProvider() {
+        return LockProvider.open(url);
+    }
+
+    @Override
+    public String providerUrl() {
+        return url;
+    }
+
+    @Override
+    public boolean hasLeases() {
+        return true;
+    }
+}

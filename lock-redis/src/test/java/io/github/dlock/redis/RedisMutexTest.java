@@ -1,0 +1,11 @@
+package io.github.dlock.redis;
+
+import io.github.dlock.testkit.ConformanceBackend;
+import io.github.dlock.testkit.MutexConformance;
+
+class RedisMutexTest extends MutexConformance {
+    @Override
+    protected ConformanceBackend backend() {
+        return RedisBackend.single();
+    }
+}

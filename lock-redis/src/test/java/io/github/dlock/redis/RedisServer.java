@@ -1,0 +1,103 @@
+package io.github.dlock.redis;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import redis.clients.jedis.Jedis;
+
+/**
+ * An extra {@code redis-server} process for tests (Redlock nodes, replicas, restarts), on a
+ * free loopback port, persisting nothing, stopped by PID when the test JVM exits.
+ */
+final class RedisServer implements AutoCloseable {
+    private static final List<RedisServer> STARTED = new ArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            synchronized (STARTED) {
+                STARTED.forEach(RedisServer::stop);
+            }
+        }));
+    }
+
+    private final int port;
+    private final List<String> extraArgs;
+    private Process process;
+
+    private RedisServer(int port, List<String> extraArgs) {
+        this.port = port;
+        this.extraArgs = extraArgs;
+    }
+
+    /** Starts a server; {@code extraArgs} such as {@code --replicaof 127.0.0.1 6380}. */
+    static RedisServer start(String... extraArgs) throws IOException, InterruptedException {
+        RedisServer server = new RedisServer(freePort(), List.of(extraArgs));
+        server.launch();
+        synchronized (STARTED) {
+            STARTED.add(server);
+        }
+        return server;
+    }
+
+    private void launch() throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("dlock-redis-" + port);
+        List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no", "--loglevel", "warning"));
+        command.addAll(extraArgs);
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) throw new IOException("redis-server on port " + port + " exited: " + Files.readString(dir.resolve("server.log")));
+            try (Jedis j = new Jedis(new redis.clients.jedis.HostAndPort("127.0.0.1", port), TestClients.CONFIG)) {
+                if ("PONG".equals(j.ping())) return;
+            } catch (RuntimeException notYet) {
+                Thread.sleep(20);
+            }
+        }
+        throw new IOException("redis-server on port " + port + " did not answer within 15 s");
+    }
+
+    int port() {
+        return port;
+    }
+
+    String address() {
+        return "127.0.0.1:" + port;
+    }
+
+    Jedis client() {
+        return new Jedis(new redis.clients.jedis.HostAndPort("127.0.0.1", port), TestClients.CONFIG);
+    }
+
+    /** Stops the server (SIGTERM to its PID), waiting for it to exit. */
+    void stop() {
+        if (process == null || !process.isAlive()) return;
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts it again on the same port, empty. */
+    void restartEmpty() throws IOException, InterruptedException {
+        stop();
+        launch();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
