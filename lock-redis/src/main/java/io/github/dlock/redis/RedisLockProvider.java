@@ -27,6 +27,7 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisProtocol;
+import redis.clients.jedis.SslOptions;
 
 /**
  * Locks on one Redis server, or on N independent servers with the Redlock quorum.
@@ -381,8 +382,8 @@ public final class RedisLockProvider implements LockProvider {
                     .connectionTimeoutMillis((int) timeout.toMillis())
                     .socketTimeoutMillis((int) timeout.toMillis())
                     .clientName("dlock")
-                    .protocol(RedisProtocol.RESP2) // the scripts' replies are read in RESP2 shapes
-                    .ssl(ssl);
+                    .protocol(RedisProtocol.RESP2); // the scripts' replies are read in RESP2 shapes
+            if (ssl) c.sslOptions(SslOptions.defaults());
             if (password != null) c.user(user).password(password);
             if (database != null) c.database(database);
             return c.build();

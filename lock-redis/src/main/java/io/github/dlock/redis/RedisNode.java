@@ -5,11 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -17,63 +18,75 @@ import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
- * One Redis server: a connection pool and script calls on it. Scripts run with EVALSHA; a
+ * One Redis server: a pooled client and script calls on it. Scripts run with EVALSHA; a
  * server that forgot them (restart, SCRIPT FLUSH) gets them loaded again transparently.
  * Counts round trips so tests and benchmarks can show how renewal scales.
  */
 final class RedisNode implements AutoCloseable {
+    private static final byte[] ANY_KEY = {'x'};
+
     private final HostAndPort address;
     private final JedisClientConfig config;
-    private final JedisPool pool;
+    private final RedisClient client;
     private final AtomicLong roundTrips = new AtomicLong();
 
     RedisNode(HostAndPort address, JedisClientConfig config, int poolSize) {
         this.address = address;
         this.config = config;
-        GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
-        poolConfig.setMaxTotal(poolSize);
-        poolConfig.setMaxIdle(poolSize);
-        poolConfig.setMinIdle(0);
-        poolConfig.setJmxEnabled(false);
-        poolConfig.setTestWhileIdle(false);
-        this.pool = new JedisPool(poolConfig, address, config);
+        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
+        pool.setMaxTotal(poolSize);
+        pool.setMaxIdle(poolSize);
+        pool.setMinIdle(0);
+        pool.setJmxEnabled(false);
+        this.client = RedisClient.builder().hostAndPort(address).clientConfig(config).poolConfig(pool).build();
     }
 
-    /** Runs {@code script}; after it, if {@code replicas > 0} and {@code confirm} accepts the reply, WAITs for them. */
+    /** Runs {@code script} and returns its reply. */
     Object eval(RedisScripts script, List<byte[]> keys, List<byte[]> args) {
-        try (Jedis jedis = pool.getResource()) {
-            return evalOn(jedis, script, keys, args);
+        try {
+            roundTrips.incrementAndGet();
+            try {
+                return client.evalsha(script.sha, keys, args);
+            } catch (JedisNoScriptException e) {
+                load(script);
+                roundTrips.incrementAndGet();
+                return client.evalsha(script.sha, keys, args);
+            }
         } catch (JedisException e) {
             throw failure(e);
         }
     }
 
     /**
-     * Runs {@code script} and then {@code WAIT replicas timeoutMs} on the same connection.
+     * Runs {@code script} and then {@code WAIT replicas timeoutMs} on the same connection, in
+     * one round trip (WAIT only counts the writes of the connection that issues it).
      *
      * @return the script's reply and how many replicas confirmed
      */
     Object[] evalAndWait(RedisScripts script, List<byte[]> keys, List<byte[]> args, int replicas, long timeoutMs) {
-        try (Jedis jedis = pool.getResource()) {
-            Object reply = evalOn(jedis, script, keys, args);
-            roundTrips.incrementAndGet();
-            long confirmed = jedis.waitReplicas(replicas, timeoutMs);
-            return new Object[] {reply, confirmed};
+        try {
+            for (int attempt = 0; ; attempt++) {
+                try (AbstractPipeline pipeline = client.pipelined()) {
+                    Response<Object> reply = pipeline.evalsha(script.sha, keys, args);
+                    Response<Long> confirmed = pipeline.waitReplicas(keys.get(0), replicas, timeoutMs); // same connection as the script
+                    pipeline.sync();
+                    roundTrips.incrementAndGet();
+                    try {
+                        return new Object[] {reply.get(), confirmed.get()};
+                    } catch (JedisNoScriptException e) {
+                        if (attempt > 0) throw e;
+                        load(script);
+                    }
+                }
+            }
         } catch (JedisException e) {
             throw failure(e);
         }
     }
 
-    private Object evalOn(Jedis jedis, RedisScripts script, List<byte[]> keys, List<byte[]> args) {
+    private void load(RedisScripts script) {
         roundTrips.incrementAndGet();
-        try {
-            return jedis.evalsha(script.sha, keys, args);
-        } catch (JedisNoScriptException e) {
-            roundTrips.incrementAndGet();
-            jedis.scriptLoad(script.text);
-            roundTrips.incrementAndGet();
-            return jedis.evalsha(script.sha, keys, args);
-        }
+        client.scriptLoad(script.text, ANY_KEY);
     }
 
     /** One script call of a batch. */
@@ -84,12 +97,11 @@ final class RedisNode implements AutoCloseable {
      * {@link JedisDataException} of that call.
      */
     List<Object> evalBatch(List<Call> calls) {
-        try (Jedis jedis = pool.getResource()) {
-            List<Object> replies = pipeline(jedis, calls);
+        try {
+            List<Object> replies = pipeline(calls);
             if (replies.stream().anyMatch(r -> r instanceof JedisNoScriptException)) {
-                for (RedisScripts s : RedisScripts.values()) jedis.scriptLoad(s.text);
-                roundTrips.addAndGet(RedisScripts.values().length);
-                replies = pipeline(jedis, calls);
+                for (RedisScripts script : RedisScripts.values()) load(script);
+                replies = pipeline(calls);
             }
             return replies;
         } catch (JedisException e) {
@@ -97,11 +109,12 @@ final class RedisNode implements AutoCloseable {
         }
     }
 
-    private List<Object> pipeline(Jedis jedis, List<Call> calls) {
-        Pipeline pipeline = jedis.pipelined();
+    private List<Object> pipeline(List<Call> calls) {
         List<Response<Object>> responses = new ArrayList<>(calls.size());
-        for (Call c : calls) responses.add(pipeline.evalsha(c.script().sha, c.keys(), c.args()));
-        pipeline.sync();
+        try (AbstractPipeline pipeline = client.pipelined()) {
+            for (Call c : calls) responses.add(pipeline.evalsha(c.script().sha, c.keys(), c.args()));
+            pipeline.sync();
+        }
         roundTrips.incrementAndGet();
         List<Object> replies = new ArrayList<>(calls.size());
         for (Response<Object> r : responses) {
@@ -136,7 +149,7 @@ final class RedisNode implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.close();
+        client.close();
     }
 
     @Override
