@@ -61,6 +61,15 @@ public interface LockHandle extends AutoCloseable {
     void extend(Duration duration);
 
     /**
+     * The time left on the lease as the backing store sees it now (one round trip), before
+     * automatic renewal extends it again; empty for backends without leases, and
+     * {@link Duration#ZERO} once the lease is gone.
+     *
+     * @throws LockBackendException if the store cannot be asked
+     */
+    java.util.Optional<Duration> remainingLease();
+
+    /**
      * Releases the lock. Idempotent: later calls do nothing. Releasing a lost handle does not
      * throw.
      *

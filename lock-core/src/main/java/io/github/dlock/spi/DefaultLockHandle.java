@@ -56,6 +56,11 @@ final class DefaultLockHandle implements LockHandle {
     }
 
     @Override
+    public java.util.Optional<Duration> remainingLease() {
+        return held.remainingLease();
+    }
+
+    @Override
     public void release() {
         releaseAction.explicit = true;
         cleanable.clean();

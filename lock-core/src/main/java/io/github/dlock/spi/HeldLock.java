@@ -53,6 +53,22 @@ public abstract class HeldLock {
         throw new UnsupportedOperationException("this backend has no leases: locks are held until released or the process exits");
     }
 
+    /** Whether this lock has a lease; backends with leases override this and {@link #leaseLeftInBackend()}. */
+    protected boolean hasLease() {
+        return false;
+    }
+
+    /** The lease left as the store sees it now, {@link Duration#ZERO} if gone. Called only while held. */
+    protected Duration leaseLeftInBackend() {
+        throw new UnsupportedOperationException("this backend has no leases");
+    }
+
+    final java.util.Optional<Duration> remainingLease() {
+        if (!hasLease()) return java.util.Optional.empty();
+        if (released.get() || isLost()) return java.util.Optional.of(Duration.ZERO);
+        return java.util.Optional.of(leaseLeftInBackend());
+    }
+
     /**
      * Records that the lock is gone while still held, completing the handle's loss signal.
      * Safe to call from any thread, any number of times; ignored after release.

@@ -1,5 +1,6 @@
 package io.github.dlock.redis;
 
+import io.github.dlock.LockBackendException;
 import io.github.dlock.spi.ProviderRuntime;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,7 +15,9 @@ import java.util.function.Function;
 
 /**
  * The servers a provider locks on, and calls on all of them at once. One server is simply a
- * quorum of one (run inline, no threads); Redlock's N servers are called in parallel.
+ * quorum of one (run inline, no threads); Redlock's N servers are called in parallel. Calls
+ * are bounded by a timeout and not cut short by the caller's interrupt (its status is kept):
+ * abandoning a half-finished quorum call would leave holds behind.
  */
 final class Quorum implements AutoCloseable {
     /** One server's answer: a value or the failure. */
@@ -53,19 +56,27 @@ final class Quorum implements AutoCloseable {
         List<Future<Reply<R>>> futures = new ArrayList<>(nodes.size());
         for (RedisNode node : nodes) futures.add(parallel.submit(() -> run(node, call)));
         List<Reply<R>> replies = new ArrayList<>(nodes.size());
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis);
         for (int i = 0; i < futures.size(); i++) {
-            try {
-                replies.add(futures.get(i).get(callTimeoutMillis, TimeUnit.MILLISECONDS));
-            } catch (TimeoutException e) {
-                futures.get(i).cancel(true);
-                replies.add(new Reply<>(nodes.get(i), null, new io.github.dlock.LockBackendException("Redis " + nodes.get(i) + " did not answer in time")));
-            } catch (ExecutionException e) {
-                replies.add(new Reply<>(nodes.get(i), null, new io.github.dlock.LockBackendException("Redis " + nodes.get(i) + " failed", e.getCause())));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                replies.add(new Reply<>(nodes.get(i), null, new io.github.dlock.LockBackendException("interrupted while calling Redis " + nodes.get(i))));
+            RedisNode node = nodes.get(i);
+            while (true) {
+                try {
+                    replies.add(futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // finish the calls (bounded by the timeout); the caller's wait loop reacts
+                } catch (TimeoutException e) {
+                    futures.get(i).cancel(true);
+                    replies.add(new Reply<>(node, null, new LockBackendException("Redis " + node + " did not answer in time")));
+                    break;
+                } catch (ExecutionException e) {
+                    replies.add(new Reply<>(node, null, new LockBackendException("Redis " + node + " failed", e.getCause())));
+                    break;
+                }
             }
         }
+        if (interrupted) Thread.currentThread().interrupt();
         return replies;
     }
 

@@ -52,6 +52,24 @@ final class RedisHeldLock extends HeldLock {
     }
 
     @Override
+    protected boolean hasLease() {
+        return true;
+    }
+
+    /** The lease that at least a quorum of servers still grant (the quorum-th longest). */
+    @Override
+    protected Duration leaseLeftInBackend() {
+        byte[] flag = {(byte) (member ? '1' : '0')};
+        List<Long> left = new java.util.ArrayList<>();
+        for (Quorum.Reply<Object> r : provider.quorum().onAll(n -> n.eval(RedisScripts.LEASE_LEFT, List.of(holdKey), List.of(token, flag)))) {
+            if (r.ok()) left.add((Long) r.value());
+        }
+        if (left.size() < quorum) throw new LockBackendException("only " + left.size() + " Redis servers answered; " + quorum + " are needed");
+        left.sort(java.util.Comparator.reverseOrder());
+        return Duration.ofMillis(left.get(quorum - 1));
+    }
+
+    @Override
     protected void extendInBackend(Duration duration) {
         leaseMs = Math.max(leaseMs, duration.toMillis());
         LeaseRenewer.Outcome outcome = provider.renewNow(this);

@@ -128,6 +128,17 @@ enum RedisScripts {
             return 0
             """),
 
+    /** Lease left of a hold. KEYS: key or set. ARGV: token, 1 for a set member else 0. Returns ms left, 0 if not held. */
+    LEASE_LEFT(Lib.NOW_MS + """
+            if ARGV[2] == '1' then
+              local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+              if not score then return 0 end
+              return math.max(0, tonumber(score) - now_ms())
+            end
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return math.max(0, redis.call('PTTL', KEYS[1])) end
+            return 0
+            """),
+
     /** Redlock write-back: raises a fence counter to at least ARGV[1]. KEYS: fence. Returns the counter. */
     RAISE_FENCE("""
             local current = tonumber(redis.call('GET', KEYS[1]) or '0')

@@ -269,6 +269,22 @@ public abstract class MutexConformance extends ConformanceTestBase {
     }
 
     @Test
+    void remainingLease_followsTheBackendsLeaseCapability() throws Exception {
+        LockHandle h = provider.lock(name("x")).acquire();
+        if (backend().hasLeases()) {
+            Duration left = h.remainingLease().orElseThrow(() -> new AssertionError("a leased backend must report the lease"));
+            assertTrue(left.compareTo(Duration.ZERO) > 0, "lease left: " + left);
+            h.extend(left.plusMinutes(1));
+            assertTrue(h.remainingLease().orElseThrow().compareTo(left.plusSeconds(30)) > 0, "extend must lengthen the lease");
+            h.release();
+            assertEquals(Optional.of(Duration.ZERO), h.remainingLease());
+        } else {
+            assertEquals(Optional.empty(), h.remainingLease());
+            h.release();
+        }
+    }
+
+    @Test
     void closingTheProvider_releasesItsLocks() throws Exception {
         LockProvider other = openAnotherProvider();
         LockHandle h = other.lock(name("x")).acquire();
