@@ -69,7 +69,7 @@ public class LeaseRenewer<T extends HeldLock> implements AutoCloseable {
         this.leaseNanos = lease.toNanos();
         this.thread = Executors.newSingleThreadScheduledExecutor(ProviderRuntime.daemonThreads(threadName));
         long every = interval.toNanos();
-        thread.scheduleWithFixedDelay(this::renewAll, every, every, TimeUnit.NANOSECONDS);
+        thread.scheduleAtFixedRate(this::renewAll, every, every, TimeUnit.NANOSECONDS); // a slow batch must not stretch the cadence
     }
 
     /** A renewer that renews nothing: leases simply run out. */

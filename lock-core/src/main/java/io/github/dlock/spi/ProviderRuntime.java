@@ -86,13 +86,18 @@ public final class ProviderRuntime implements AutoCloseable {
         if (closed) return;
         closed = true;
         List<HeldLock> remaining = new ArrayList<>(held);
+        int released = 0;
         for (HeldLock h : remaining) {
             try {
-                if (h.release()) LOG.info("Released lock {} on close of {}", Arguments.describe(h.name()), description);
+                if (h.release()) {
+                    released++;
+                    LOG.debug("Released lock {} on close of {}", Arguments.describe(h.name()), description);
+                }
             } catch (RuntimeException e) {
                 LOG.warn("Could not release lock {} on close of {}", Arguments.describe(h.name()), description, e);
             }
         }
+        if (released > 0) LOG.info("Released {} lock(s) still held on close of {}", released, description);
         held.clear();
         asyncExecutor.shutdownNow();
     }
