@@ -20,8 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Drives the shaded {@code dlock.jar} as a user would, on the file backend. */
 class DlockCliTest {
-    private static final Path JAR = Path.of(System.getProperty("dlock.jar", "target/dlock.jar"));
-
     @TempDir
     Path temp;
     private Path locks;
@@ -37,9 +35,9 @@ class DlockCliTest {
     void concurrentRuns_onOneName_serialize_andSeeRisingTokens() throws Exception {
         Files.writeString(temp.resolve("counter"), "0");
         String script = "n=$(cat counter); sleep 0.2; echo $((n+1)) > counter; echo $DLOCK_FENCING_TOKEN >> tokens";
-        List<Run> runs = new ArrayList<>();
+        List<DlockProcess> runs = new ArrayList<>();
         for (int i = 0; i < 3; i++) runs.add(start("--url", url, "run", "job", "--", "sh", "-c", script));
-        for (Run p : runs) assertEquals(0, finish(p).exit);
+        for (DlockProcess p : runs) assertEquals(0, p.finish().exit());
         assertEquals("3", Files.readString(temp.resolve("counter")).trim(), "runs overlapped and lost an update");
         long[] tokens = Files.readAllLines(temp.resolve("tokens")).stream().mapToLong(Long::parseLong).toArray();
         assertEquals(3, tokens.length);
@@ -49,9 +47,9 @@ class DlockCliTest {
     @Test
     void permits2_letTwoInButNeverThree() throws Exception {
         String script = "echo start $(date +%s%N) >> log; sleep 0.4; echo end $(date +%s%N) >> log";
-        List<Run> runs = new ArrayList<>();
+        List<DlockProcess> runs = new ArrayList<>();
         for (int i = 0; i < 4; i++) runs.add(start("--url", url, "run", "pool", "--permits", "2", "--", "sh", "-c", script));
-        for (Run p : runs) assertEquals(0, finish(p).exit);
+        for (DlockProcess p : runs) assertEquals(0, p.finish().exit());
         List<long[]> events = new ArrayList<>();
         for (String line : Files.readAllLines(temp.resolve("log"))) {
             String[] f = line.split(" ");
@@ -65,29 +63,29 @@ class DlockCliTest {
 
         try (FileLockProvider p = FileLockProvider.builder().directory(locks).build();
                 LockHandle one = p.semaphore("pool", 2).acquire()) {
-            assertEquals(0, run("--url", url, "run", "pool", "--permits", "2", "--timeout", "0", "--", "true").exit, "the second permit must be free");
+            assertEquals(0, run("--url", url, "run", "pool", "--permits", "2", "--timeout", "0", "--", "true").exit(), "the second permit must be free");
             try (LockHandle two = p.semaphore("pool", 2).acquire()) {
-                assertEquals(ExitCodes.NOT_ACQUIRED, run("--url", url, "run", "pool", "--permits", "2", "--timeout", "0", "--", "true").exit);
+                assertEquals(ExitCodes.NOT_ACQUIRED, run("--url", url, "run", "pool", "--permits", "2", "--timeout", "0", "--", "true").exit());
             }
         }
     }
 
     @Test
     void exitCode_andEnvironment_comeFromTheCommand() throws Exception {
-        assertEquals(7, run("--url", url, "run", "x", "--", "sh", "-c", "exit 7").exit);
-        Result r = run("--url", url, "run", "orders:42", "--", "sh", "-c", "echo \"$DLOCK_NAME|$DLOCK_FENCING_TOKEN\"");
-        assertEquals(0, r.exit, r.err);
-        assertTrue(r.out.trim().matches("orders:42\\|[0-9]+"), r.out);
+        assertEquals(7, run("--url", url, "run", "x", "--", "sh", "-c", "exit 7").exit());
+        DlockProcess.Result r = run("--url", url, "run", "orders:42", "--", "sh", "-c", "echo \"$DLOCK_NAME|$DLOCK_FENCING_TOKEN\"");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().trim().matches("orders:42\\|[0-9]+"), r.out());
     }
 
     @Test
     void lockHeldElsewhere_exits75_afterTheTimeout() throws Exception {
         try (FileLockProvider p = FileLockProvider.builder().directory(locks).build(); LockHandle held = p.lock("busy").acquire()) {
-            Result once = run("--url", url, "run", "busy", "--timeout", "0", "--", "true");
-            assertEquals(ExitCodes.NOT_ACQUIRED, once.exit);
-            assertTrue(once.err.contains("not acquired"), once.err);
-            assertEquals(ExitCodes.NOT_ACQUIRED, run("--url", url, "run", "busy", "--timeout", "300ms", "--", "true").exit);
-            assertEquals(0, run("--url", url, "run", "busy", "--mode", "write", "--timeout", "0", "--", "true").exit,
+            DlockProcess.Result once = run("--url", url, "run", "busy", "--timeout", "0", "--", "true");
+            assertEquals(ExitCodes.NOT_ACQUIRED, once.exit());
+            assertTrue(once.err().contains("not acquired"), once.err());
+            assertEquals(ExitCodes.NOT_ACQUIRED, run("--url", url, "run", "busy", "--timeout", "300ms", "--", "true").exit());
+            assertEquals(0, run("--url", url, "run", "busy", "--mode", "write", "--timeout", "0", "--", "true").exit(),
                     "a read-write lock is a different lock from the mutex of the same name");
         }
     }
@@ -107,37 +105,37 @@ class DlockCliTest {
                 new String[] {"--url", url, "run", " ", "--", "true"},
                 new String[] {"--url", url, "frobnicate"});
         for (String[] args : bad) {
-            Result r = run(args);
-            assertEquals(ExitCodes.USAGE, r.exit, String.join(" ", args) + "\n" + r.err);
-            assertTrue(r.err.startsWith("dlock: "), String.join(" ", args) + "\n" + r.err);
-            assertTrue(r.out.isEmpty(), r.out);
+            DlockProcess.Result r = run(args);
+            assertEquals(ExitCodes.USAGE, r.exit(), String.join(" ", args) + "\n" + r.err());
+            assertTrue(r.err().startsWith("dlock: "), String.join(" ", args) + "\n" + r.err());
+            assertTrue(r.out().isEmpty(), r.out());
         }
-        Result unknown = run("--url", "nosuch://x", "status", "x");
-        assertTrue(unknown.err.contains("schemes on the class path: [file"), unknown.err);
+        DlockProcess.Result unknown = run("--url", "nosuch://x", "status", "x");
+        assertTrue(unknown.err().contains("schemes on the class path: [file"), unknown.err());
     }
 
     @Test
     void missingCommand_exits127() throws Exception {
-        Result r = run("--url", url, "run", "x", "--", "no-such-command-dlock");
-        assertEquals(ExitCodes.COMMAND_NOT_FOUND, r.exit, r.err);
+        DlockProcess.Result r = run("--url", url, "run", "x", "--", "no-such-command-dlock");
+        assertEquals(ExitCodes.COMMAND_NOT_FOUND, r.exit(), r.err());
     }
 
     @Test
     void status_showsTheHolder_orThatNobodyHoldsIt() throws Exception {
-        assertTrue(run("--url", url, "status", "report").out.contains("'report' is not held"));
+        assertTrue(run("--url", url, "status", "report").out().contains("'report' is not held"));
         try (FileLockProvider p = FileLockProvider.builder().directory(locks).ownerId("nightly-job").build();
                 LockHandle held = p.lock("report").acquire()) {
-            Result r = run("--url", url, "status", "report");
-            assertEquals(0, r.exit, r.err);
-            assertTrue(r.out.contains("nightly-job"), r.out);
-            assertTrue(r.out.contains("exclusive"), r.out);
-            assertTrue(r.out.contains(Long.toString(ProcessHandle.current().pid())), r.out);
+            DlockProcess.Result r = run("--url", url, "status", "report");
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(r.out().contains("nightly-job"), r.out());
+            assertTrue(r.out().contains("exclusive"), r.out());
+            assertTrue(r.out().contains(Long.toString(ProcessHandle.current().pid())), r.out());
         }
     }
 
     @Test
     void lockLostWhileTheCommandRuns_terminatesIt_andExits70() throws Exception {
-        Run p = start("--url", url, "run", "fragile", "--", "sleep", "60");
+        DlockProcess p = start("--url", url, "run", "fragile", "--", "sleep", "60");
         try (FileLockProvider observer = FileLockProvider.builder().directory(locks).build()) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (observer.holders("fragile").isEmpty()) {
@@ -146,43 +144,24 @@ class DlockCliTest {
             }
         }
         Files.delete(locks.resolve("fragile.lock")); // the lock no longer excludes anybody
-        Result r = finish(p);
-        assertEquals(ExitCodes.LOCK_LOST, r.exit, r.err);
-        assertTrue(r.err.contains("lost"), r.err);
+        DlockProcess.Result r = p.finish();
+        assertEquals(ExitCodes.LOCK_LOST, r.exit(), r.err());
+        assertTrue(r.err().contains("lost"), r.err());
     }
 
     @Test
     void demo_printsATimelineAndAPassingCheck() throws Exception {
-        Result r = run("--url", url, "demo", "--workers", "3", "--rounds", "2");
-        assertEquals(0, r.exit, r.out + r.err);
-        assertTrue(r.out.contains("demo:lock   acquired"), r.out);
-        assertTrue(r.out.lines().anyMatch(l -> l.startsWith("check: ") && l.endsWith("-> OK")), r.out);
+        DlockProcess.Result r = run("--url", url, "demo", "--workers", "3", "--rounds", "2");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("demo:lock   acquired"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("check: ") && l.endsWith("-> OK")), r.out());
     }
 
-    private record Result(int exit, String out, String err) {}
-
-    /** A started dlock process and the files its output goes to. */
-    private record Run(Process process, Path out, Path err) {}
-
-    private Run start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(temp.toFile());
-        pb.environment().remove("DLOCK_URL");
-        Path out = Files.createTempFile(temp, "dlock", ".out");
-        Path err = Files.createTempFile(temp, "dlock", ".err");
-        return new Run(pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start(), out, err);
+    private DlockProcess start(String... args) throws java.io.IOException {
+        return DlockProcess.start(temp, args);
     }
 
-    private static Result finish(Run run) throws Exception {
-        if (!run.process().waitFor(2, TimeUnit.MINUTES)) {
-            run.process().destroyForcibly();
-            throw new AssertionError("dlock did not finish; stderr: " + Files.readString(run.err()));
-        }
-        return new Result(run.process().exitValue(), Files.readString(run.out(), StandardCharsets.UTF_8), Files.readString(run.err(), StandardCharsets.UTF_8));
-    }
-
-    private Result run(String... args) throws Exception {
-        return finish(start(args));
+    private DlockProcess.Result run(String... args) throws Exception {
+        return DlockProcess.run(temp, args);
     }
 }

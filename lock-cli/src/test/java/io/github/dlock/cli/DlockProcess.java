@@ -1,0 +1,52 @@
+package io.github.dlock.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The shaded {@code dlock.jar} run as its own process, as a user would, with its output captured in files. */
+final class DlockProcess {
+    private static final Path JAR = Path.of(System.getProperty("dlock.jar", "target/dlock.jar"));
+
+    /** What a finished run printed and returned. */
+    record Result(int exit, String out, String err) {}
+
+    private final Process process;
+    private final Path out;
+    private final Path err;
+
+    private DlockProcess(Process process, Path out, Path err) {
+        this.process = process;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Starts {@code dlock args...} in {@code dir}, without {@code $DLOCK_URL}. */
+    static DlockProcess start(Path dir, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+        pb.environment().remove("DLOCK_URL");
+        Path out = Files.createTempFile(dir, "dlock", ".out");
+        Path err = Files.createTempFile(dir, "dlock", ".err");
+        return new DlockProcess(pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start(), out, err);
+    }
+
+    /** Runs {@code dlock args...} to completion. */
+    static Result run(Path dir, String... args) throws Exception {
+        return start(dir, args).finish();
+    }
+
+    /** Waits (at most 2 minutes) for the process and returns what it did. */
+    Result finish() throws Exception {
+        if (!process.waitFor(2, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new AssertionError("dlock did not finish; stderr: " + Files.readString(err));
+        }
+        return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+}
