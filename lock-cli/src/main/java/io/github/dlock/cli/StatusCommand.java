@@ -39,14 +39,14 @@ final class StatusCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         out.println(DlockCommand.describe(name) + " is held by " + holders.size() + (holders.size() == 1 ? " holder:" : " holders:"));
-        out.printf("%-9s %-8s %-20s %-22s %s%n", "MODE", "PID", "HOST", "SINCE", "OWNER");
+        out.printf("%-9s %-8s %-20s %-22s %s%n", "MODE", "PID", "HOST", "SINCE / LEASE", "OWNER");
         Instant now = Instant.now();
         for (LockHolder h : holders) {
             out.printf("%-9s %-8s %-20s %-22s %s%n", h.mode().name().toLowerCase(Locale.ROOT),
                     h.pid().isPresent() ? Long.toString(h.pid().getAsLong()) : "-",
                     h.host().orElse("-"),
-                    h.since().map(s -> s.toString().replaceFirst("\\.\\d+Z$", "Z") + " (" + ago(Duration.between(s, now)) + ")").orElse("-")
-                            + h.remainingLease().map(l -> " lease " + ago(l)).orElse(""),
+                    h.since().map(s -> s.toString().replaceFirst("\\.\\d+Z$", "Z") + " (" + ago(Duration.between(s, now)) + ")")
+                            .orElseGet(() -> h.remainingLease().map(l -> "lease " + ago(l) + " left").orElse("-")),
                     h.ownerId());
         }
         return ExitCodes.OK;
