@@ -18,8 +18,9 @@ import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
- * One Redis server: a pooled client and script calls on it. Scripts run with EVALSHA; a
- * server that forgot them (restart, SCRIPT FLUSH) gets them loaded again transparently.
+ * One Redis server: a pooled client and script calls on it. Scripts run with EVALSHA; all of
+ * them are loaded in one round trip on first use, and again if the server forgot them
+ * (restart, SCRIPT FLUSH).
  * Counts round trips so tests and benchmarks can show how renewal scales.
  */
 final class RedisNode implements AutoCloseable {
@@ -29,6 +30,7 @@ final class RedisNode implements AutoCloseable {
     private final JedisClientConfig config;
     private final RedisClient client;
     private final AtomicLong roundTrips = new AtomicLong();
+    private volatile boolean scriptsLoaded;
 
     RedisNode(HostAndPort address, JedisClientConfig config, int poolSize) {
         this.address = address;
@@ -44,11 +46,12 @@ final class RedisNode implements AutoCloseable {
     /** Runs {@code script} and returns its reply. */
     Object eval(RedisScripts script, List<byte[]> keys, List<byte[]> args) {
         try {
+            loadScriptsOnFirstUse();
             roundTrips.incrementAndGet();
             try {
                 return client.evalsha(script.sha, keys, args);
             } catch (JedisNoScriptException e) {
-                load(script);
+                loadScripts();
                 roundTrips.incrementAndGet();
                 return client.evalsha(script.sha, keys, args);
             }
@@ -65,6 +68,7 @@ final class RedisNode implements AutoCloseable {
      */
     Object[] evalAndWait(RedisScripts script, List<byte[]> keys, List<byte[]> args, int replicas, long timeoutMs) {
         try {
+            loadScriptsOnFirstUse();
             for (int attempt = 0; ; attempt++) {
                 try (AbstractPipeline pipeline = client.pipelined()) {
                     Response<Object> reply = pipeline.evalsha(script.sha, keys, args);
@@ -75,7 +79,7 @@ final class RedisNode implements AutoCloseable {
                         return new Object[] {reply.get(), confirmed.get()};
                     } catch (JedisNoScriptException e) {
                         if (attempt > 0) throw e;
-                        load(script);
+                        loadScripts();
                     }
                 }
             }
@@ -84,9 +88,18 @@ final class RedisNode implements AutoCloseable {
         }
     }
 
-    private void load(RedisScripts script) {
+    private void loadScriptsOnFirstUse() {
+        if (!scriptsLoaded) loadScripts();
+    }
+
+    /** Loads every script in one pipelined round trip (first use, or after the server forgot them). */
+    private void loadScripts() {
+        try (AbstractPipeline pipeline = client.pipelined()) {
+            for (RedisScripts script : RedisScripts.values()) pipeline.scriptLoad(script.text, ANY_KEY);
+            pipeline.sync();
+        }
         roundTrips.incrementAndGet();
-        client.scriptLoad(script.text, ANY_KEY);
+        scriptsLoaded = true;
     }
 
     /** One script call of a batch. */
@@ -98,9 +111,10 @@ final class RedisNode implements AutoCloseable {
      */
     List<Object> evalBatch(List<Call> calls) {
         try {
+            loadScriptsOnFirstUse();
             List<Object> replies = pipeline(calls);
             if (replies.stream().anyMatch(r -> r instanceof JedisNoScriptException)) {
-                for (RedisScripts script : RedisScripts.values()) load(script);
+                loadScripts();
                 replies = pipeline(calls);
             }
             return replies;
