@@ -14,6 +14,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,28 +49,31 @@ public final class ProviderRuntime implements AutoCloseable {
         return description;
     }
 
-    /** A mutual-exclusion lock (or one side of a read-write lock) built on {@code acquirer}. */
-    public DistributedLock lock(String name, LockMode mode, Acquirer acquirer) {
+    /**
+     * A mutual-exclusion lock built on the acquirer that {@code acquirer} makes for the name,
+     * which is validated first (so backends receive only valid names).
+     */
+    public DistributedLock lock(String name, Function<String, Acquirer> acquirer) {
         Arguments.requireName(name, "name");
         ensureOpen();
-        return new DefaultLock(name, Objects.requireNonNull(mode, "mode"), Objects.requireNonNull(acquirer, "acquirer"), this);
+        return new DefaultLock(name, LockMode.EXCLUSIVE, acquirer.apply(name), this);
     }
 
-    /** A semaphore of {@code permits} built on {@code acquirer}. */
-    public DistributedSemaphore semaphore(String name, int permits, Acquirer acquirer) {
+    /** A semaphore of {@code permits}; name and permits are validated before {@code acquirer} is called. */
+    public DistributedSemaphore semaphore(String name, int permits, BiFunction<String, Integer, Acquirer> acquirer) {
         Arguments.requireName(name, "name");
         Arguments.requirePositive(permits, "permits");
         ensureOpen();
-        return new DefaultSemaphore(name, permits, Objects.requireNonNull(acquirer, "acquirer"), this);
+        return new DefaultSemaphore(name, permits, acquirer.apply(name, permits), this);
     }
 
-    /** A read-write lock whose sides use {@code readAcquirer} and {@code writeAcquirer}. */
-    public DistributedReadWriteLock readWriteLock(String name, Acquirer readAcquirer, Acquirer writeAcquirer) {
+    /** A read-write lock whose sides use the acquirers made for the (validated) name. */
+    public DistributedReadWriteLock readWriteLock(String name, Function<String, Acquirer> readAcquirer,
+            Function<String, Acquirer> writeAcquirer) {
         Arguments.requireName(name, "name");
         ensureOpen();
-        return new DefaultReadWriteLock(name,
-                new DefaultLock(name, LockMode.READ, Objects.requireNonNull(readAcquirer, "readAcquirer"), this),
-                new DefaultLock(name, LockMode.WRITE, Objects.requireNonNull(writeAcquirer, "writeAcquirer"), this));
+        return new DefaultReadWriteLock(name, new DefaultLock(name, LockMode.READ, readAcquirer.apply(name), this),
+                new DefaultLock(name, LockMode.WRITE, writeAcquirer.apply(name), this));
     }
 
     /** @throws IllegalStateException if the provider is closed */

@@ -5,7 +5,6 @@ import io.github.dlock.DistributedReadWriteLock;
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.LockHolder;
-import io.github.dlock.LockMode;
 import io.github.dlock.LockProvider;
 import io.github.dlock.RetryStrategy;
 import io.github.dlock.internal.Arguments;
@@ -61,21 +60,17 @@ public final class FileLockProvider implements LockProvider {
 
     @Override
     public DistributedLock lock(String name) {
-        Arguments.requireName(name, "name");
-        return runtime.lock(name, LockMode.EXCLUSIVE, new FileLock(this, name));
+        return runtime.lock(name, n -> new FileLock(this, n));
     }
 
     @Override
     public DistributedReadWriteLock readWriteLock(String name) {
-        Arguments.requireName(name, "name");
-        return runtime.readWriteLock(name, new FileReadWriteLock.Read(this, name), new FileReadWriteLock.Write(this, name));
+        return runtime.readWriteLock(name, n -> new FileReadWriteLock.Read(this, n), n -> new FileReadWriteLock.Write(this, n));
     }
 
     @Override
     public DistributedSemaphore semaphore(String name, int permits) {
-        Arguments.requireName(name, "name");
-        Arguments.requirePositive(permits, "permits");
-        return runtime.semaphore(name, permits, new FileSemaphore(this, name, permits));
+        return runtime.semaphore(name, permits, (n, p) -> new FileSemaphore(this, n, p));
     }
 
     @Override

@@ -94,21 +94,17 @@ public final class RedisLockProvider implements LockProvider {
 
     @Override
     public DistributedLock lock(String name) {
-        Arguments.requireName(name, "name");
-        return runtime.lock(name, LockMode.EXCLUSIVE, new RedisLock(this, name));
+        return runtime.lock(name, n -> new RedisLock(this, n));
     }
 
     @Override
     public DistributedReadWriteLock readWriteLock(String name) {
-        Arguments.requireName(name, "name");
-        return runtime.readWriteLock(name, new RedisReadWriteLock.Read(this, name), new RedisReadWriteLock.Write(this, name));
+        return runtime.readWriteLock(name, n -> new RedisReadWriteLock.Read(this, n), n -> new RedisReadWriteLock.Write(this, n));
     }
 
     @Override
     public DistributedSemaphore semaphore(String name, int permits) {
-        Arguments.requireName(name, "name");
-        Arguments.requirePositive(permits, "permits");
-        return runtime.semaphore(name, permits, new RedisSemaphore(this, name, permits));
+        return runtime.semaphore(name, permits, (n, p) -> new RedisSemaphore(this, n, p));
     }
 
     /** Holders seen on a majority of servers, with their remaining lease. */
