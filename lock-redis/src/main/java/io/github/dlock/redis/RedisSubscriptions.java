@@ -1,10 +1,9 @@
 package io.github.dlock.redis;
 
+import io.github.dlock.spi.WakeChannels;
 import io.github.dlock.spi.WakeSignal;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,53 +22,35 @@ final class RedisSubscriptions implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriptions.class);
 
     private final List<NodeSubscriber> subscribers = new ArrayList<>();
-    private final Map<String, Interest> interests = new HashMap<>(); // guarded by this
+    private final WakeChannels channels;
     private volatile boolean closed;
 
     RedisSubscriptions(List<RedisNode> nodes) {
         for (RedisNode node : nodes) subscribers.add(new NodeSubscriber(node));
+        this.channels = new WakeChannels(c -> subscribers.forEach(s -> s.add(c)), c -> subscribers.forEach(s -> s.remove(c)));
     }
 
     /** Registers interest in {@code channel}; pair with {@link #unsubscribe}. */
-    synchronized WakeSignal subscribe(String channel) {
-        Interest interest = interests.computeIfAbsent(channel, c -> new Interest());
-        if (interest.waiters++ == 0) subscribers.forEach(s -> s.add(channel));
-        return interest.signal;
+    WakeSignal subscribe(String channel) {
+        return channels.join(channel);
     }
 
-    synchronized void unsubscribe(String channel) {
-        Interest interest = interests.get(channel);
-        if (interest != null && --interest.waiters == 0) {
-            interests.remove(channel);
-            subscribers.forEach(s -> s.remove(channel));
-        }
+    void unsubscribe(String channel) {
+        channels.leave(channel);
     }
 
     private void released(String channel) {
-        Interest interest;
-        synchronized (this) {
-            interest = interests.get(channel);
-        }
-        if (interest != null) interest.signal.signalAll();
+        channels.notify(channel);
     }
 
     private void wakeEveryone() {
-        List<Interest> all;
-        synchronized (this) {
-            all = new ArrayList<>(interests.values());
-        }
-        all.forEach(i -> i.signal.signalAll());
+        channels.wakeEveryone();
     }
 
     @Override
     public void close() {
         closed = true;
         subscribers.forEach(NodeSubscriber::stop);
-    }
-
-    private static final class Interest {
-        final WakeSignal signal = new WakeSignal();
-        int waiters;
     }
 
     /** The subscriber connection to one server and the thread that reads it. */

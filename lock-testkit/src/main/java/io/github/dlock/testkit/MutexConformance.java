@@ -139,7 +139,11 @@ public abstract class MutexConformance extends ConformanceTestBase {
         waiter.interrupt();
         waiter.join(PATIENCE.toMillis());
         assertFalse(waiter.isAlive(), "waiter ignored the interrupt");
-        assertInstanceOf(InterruptedException.class, outcome.get());
+        assertInstanceOf(InterruptedException.class, outcome.get(), () -> {
+            java.io.StringWriter trace = new java.io.StringWriter();
+            outcome.get().printStackTrace(new java.io.PrintWriter(trace));
+            return trace.toString();
+        });
         held.release();
         lock.tryAcquire(PATIENCE).orElseThrow().release();
     }

@@ -1,0 +1,65 @@
+package io.github.dlock.postgres;
+
+/**
+ * One advisory lock: its key (one bigint, or the two-int form) and whether it is shared. Builds
+ * the SQL for it from fixed fragments only; keys travel as {@code ?} parameters.
+ */
+record Advisory(long key, int classKey, int slot, boolean twoInts, boolean shared) {
+
+    static Advisory single(long key, boolean shared) {
+        return new Advisory(key, 0, 0, false, shared);
+    }
+
+    static Advisory slot(int classKey, int slot) {
+        return new Advisory(0, classKey, slot, true, false);
+    }
+
+    private String suffix() {
+        return shared ? "_shared" : "";
+    }
+
+    private String args() {
+        return twoInts ? "?, ?" : "?";
+    }
+
+    /** Returns the fencing token (from {@code nextval} of the sequence, last parameter) if granted, else 0. */
+    String trySql() {
+        return "SELECT CASE WHEN pg_try_advisory_lock" + suffix() + "(" + args() + ") THEN nextval(?::regclass) ELSE 0 END";
+    }
+
+    /** Waits in the server (bounded by {@code lock_timeout}), then returns the fencing token. */
+    String waitSql() {
+        return "SELECT nextval(?::regclass) FROM (SELECT pg_advisory_lock" + suffix() + "(" + args() + ")) AS granted";
+    }
+
+    String unlockSql() {
+        return "SELECT pg_advisory_unlock" + suffix() + "(" + args() + ")";
+    }
+
+    /** Whether this session holds the lock (after a timeout that may have raced the grant). */
+    static final String HELD_SQL = """
+            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                           AND classid::bigint = ? AND objid::bigint = ? AND objsubid = ?)""";
+
+    /** pg_locks' (classid, objid, objsubid) for this lock. */
+    long[] lockTag() {
+        if (twoInts) return new long[] {Integer.toUnsignedLong(classKey), Integer.toUnsignedLong(slot), 2};
+        return new long[] {key >>> 32, key & 0xFFFFFFFFL, 1};
+    }
+
+    /** Binds the key parameters starting at {@code index}; returns the next index. */
+    int bind(java.sql.PreparedStatement ps, int index) throws java.sql.SQLException {
+        if (twoInts) {
+            ps.setInt(index, classKey);
+            ps.setInt(index + 1, slot);
+            return index + 2;
+        }
+        ps.setLong(index, key);
+        return index + 1;
+    }
+
+    /** An identity for the per-session table of held keys. */
+    String id() {
+        return twoInts ? classKey + "/" + slot : Long.toString(key);
+    }
+}

@@ -1,0 +1,89 @@
+package io.github.dlock.postgres;
+
+import io.github.dlock.spi.WakeChannels;
+import io.github.dlock.spi.WakeSignal;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wakes semaphore waiters when a permit is released: one connection per provider (taken on
+ * the first wait) LISTENs to exactly the channels somebody waits on; its thread applies
+ * LISTEN/UNLISTEN requests and polls for notifications every {@value #POLL_MS} ms. Waiters
+ * also retry on a timer, so a notification missed during a reconnect only delays them.
+ */
+final class PostgresNotifications implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresNotifications.class);
+    private static final int POLL_MS = 50;
+
+    private final DataSource dataSource;
+    private final WakeChannels channels;
+    private final Queue<String> commands = new ConcurrentLinkedQueue<>();
+    private Thread thread; // guarded by this
+    private volatile boolean closed;
+
+    PostgresNotifications(DataSource dataSource) {
+        this.dataSource = dataSource;
+        this.channels = new WakeChannels(c -> request("LISTEN " + c), c -> request("UNLISTEN " + c));
+    }
+
+    WakeSignal join(String channel) {
+        return channels.join(channel);
+    }
+
+    void leave(String channel) {
+        channels.leave(channel);
+    }
+
+    private synchronized void request(String command) {
+        commands.add(command);
+        if (thread == null && !closed) {
+            thread = new Thread(this::loop, "dlock-postgres-listener");
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    private void loop() {
+        long backoffMs = 50;
+        while (!closed) {
+            try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+                commands.clear();
+                for (String channel : channels.channels()) statement.execute("LISTEN " + channel);
+                channels.wakeEveryone(); // a release may have come before we listened
+                PGConnection pg = connection.unwrap(PGConnection.class);
+                backoffMs = 50;
+                while (!closed) {
+                    for (String command; (command = commands.poll()) != null; ) statement.execute(command);
+                    PGNotification[] received = pg.getNotifications(POLL_MS);
+                    if (received != null) {
+                        for (PGNotification n : received) channels.notify(n.getName());
+                    }
+                }
+                statement.execute("UNLISTEN *");
+            } catch (SQLException | RuntimeException e) {
+                if (closed) return;
+                LOG.debug("Listener connection failed; reconnecting", e);
+                channels.wakeEveryone();
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                backoffMs = Math.min(2000, backoffMs * 2);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}

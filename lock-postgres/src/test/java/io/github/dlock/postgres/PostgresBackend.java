@@ -1,0 +1,54 @@
+package io.github.dlock.postgres;
+
+import io.github.dlock.LockProvider;
+import io.github.dlock.testkit.ConformanceBackend;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+
+/**
+ * PostgreSQL under test: {@code $DLOCK_POSTGRES_URL}, default the loopback server's
+ * {@code test} database as {@code postgres} (trust authentication). Fails loudly when unreachable.
+ */
+final class PostgresBackend implements ConformanceBackend {
+    static final PostgresBackend INSTANCE = new PostgresBackend();
+    final String url;
+
+    private PostgresBackend() {
+        String base = baseUrl();
+        url = base + (base.contains("?") ? "&" : "?") + "keepAlive=1s&prefix=dlocktest";
+    }
+
+    static String baseUrl() {
+        String env = System.getenv("DLOCK_POSTGRES_URL");
+        return env != null && !env.isBlank() ? env : "postgresql://postgres@127.0.0.1:5432/test";
+    }
+
+    /** A plain JDBC connection to the same database, for the tests' own checks. */
+    static Connection jdbc() throws SQLException {
+        java.net.URI u = java.net.URI.create(baseUrl().replaceFirst("^jdbc:", ""));
+        String user = u.getUserInfo() == null ? "postgres" : u.getUserInfo().split(":")[0];
+        String password = u.getUserInfo() != null && u.getUserInfo().contains(":") ? u.getUserInfo().split(":", 2)[1] : null;
+        String jdbcUrl = "jdbc:postgresql://" + u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : "") + u.getPath();
+        try {
+            return DriverManager.getConnection(jdbcUrl, user, password);
+        } catch (SQLException e) {
+            throw new AssertionError("PostgreSQL at " + jdbcUrl + " is unreachable; start it (see .ci/run) or set DLOCK_POSTGRES_URL: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public LockProvider openProvider() {
+        try (Connection c = jdbc()) {
+            c.isValid(1);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+        return LockProvider.open(url);
+    }
+
+    @Override
+    public String providerUrl() {
+        return url;
+    }
+}
