@@ -22,6 +22,7 @@ final class PostgresHeldLock extends HeldLock {
     @Override
     protected void releaseInBackend() {
         try {
+            if (session.isDead()) return; // the session ended, and its locks with it
             session.unlock(lock, notifyChannel);
         } catch (SQLException e) {
             session.die("unlock failed: " + e.getMessage());

@@ -456,7 +456,10 @@ public final class PostgresLockProvider implements LockProvider {
     }
 
     private static LockBackendException failure(String what, SQLException e) {
-        return new LockBackendException(what + ": " + e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")", e);
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        String reason = root == e ? e.getMessage() : e.getMessage() + ": " + root.getMessage();
+        return new LockBackendException(what + ": " + reason + " (SQLSTATE " + e.getSQLState() + ")", e);
     }
 
     PostgresNotifications notifications() {
