@@ -22,14 +22,18 @@ record Advisory(long key, int classKey, int slot, boolean twoInts, boolean share
         return twoInts ? "?, ?" : "?";
     }
 
-    /** Returns the fencing token (from {@code nextval} of the sequence, last parameter) if granted, else 0. */
-    String trySql() {
-        return "SELECT CASE WHEN pg_try_advisory_lock" + suffix() + "(" + args() + ") THEN nextval(?::regclass) ELSE 0 END";
+    /**
+     * Returns the fencing token ({@code nextval} of {@code sequence}) if granted, else 0. The
+     * sequence is a validated identifier written as a literal, so the server resolves it once
+     * per prepared statement instead of on every call.
+     */
+    String trySql(String sequence) {
+        return "SELECT CASE WHEN pg_try_advisory_lock" + suffix() + "(" + args() + ") THEN nextval('" + sequence + "') ELSE 0 END";
     }
 
     /** Waits in the server (bounded by {@code lock_timeout}), then returns the fencing token. */
-    String waitSql() {
-        return "SELECT nextval(?::regclass) FROM (SELECT pg_advisory_lock" + suffix() + "(" + args() + ")) AS granted";
+    String waitSql(String sequence) {
+        return "SELECT nextval('" + sequence + "') FROM (SELECT pg_advisory_lock" + suffix() + "(" + args() + ")) AS granted";
     }
 
     String unlockSql() {

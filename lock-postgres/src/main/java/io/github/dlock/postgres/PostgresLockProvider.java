@@ -282,10 +282,9 @@ public final class PostgresLockProvider implements LockProvider {
             set.setString(1, timeoutMs + "ms");
             set.executeQuery().close();
         }
-        try (PreparedStatement ps = c.prepareStatement(lock.waitSql())) {
+        try (PreparedStatement ps = c.prepareStatement(lock.waitSql(sequence))) {
             running.set(ps);
-            ps.setString(1, sequence);
-            lock.bind(ps, 2);
+            lock.bind(ps, 1);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
@@ -552,7 +551,10 @@ public final class PostgresLockProvider implements LockProvider {
             return this;
         }
 
-        /** The fencing-token sequence, {@code name} or {@code schema.name} in lower case (default {@code dlock_fence}). */
+        /**
+     * The fencing-token sequence, {@code name} or {@code schema.name} in lower case (default
+     * {@code dlock_fence}). Validated strictly, because it is written into SQL as a literal.
+     */
         public Builder sequence(String sequence) {
             Objects.requireNonNull(sequence, "sequence");
             if (!IDENTIFIER.matcher(sequence).matches()) {

@@ -18,6 +18,7 @@ final class PostgresSession {
     private final Connection connection;
     private final boolean multiplexed;
     private final Set<String> heldKeys = new HashSet<>(); // guarded by this
+    private final java.util.Map<String, PreparedStatement> statements = new java.util.HashMap<>(); // guarded by this
     private final Set<PostgresHeldLock> holds = ConcurrentHashMap.newKeySet();
     private volatile boolean dead;
 
@@ -41,15 +42,24 @@ final class PostgresSession {
     /** Tries the lock on this session; the fencing token, or 0 if taken elsewhere or already held here. */
     synchronized long tryLock(Advisory lock, String sequence) throws SQLException {
         if (heldKeys.contains(lock.id())) return 0;
-        try (PreparedStatement ps = connection.prepareStatement(lock.trySql())) {
-            ps.setString(lock.bind(ps, 1), sequence);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                long token = rs.getLong(1);
-                if (token > 0) heldKeys.add(lock.id());
-                return token;
-            }
+        PreparedStatement ps = statement(lock.trySql(sequence));
+        lock.bind(ps, 1);
+        try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            long token = rs.getLong(1);
+            if (token > 0) heldKeys.add(lock.id());
+            return token;
         }
+    }
+
+    /** The session's prepared statement for {@code sql}, kept for reuse (the SQL texts are a small fixed set). */
+    private PreparedStatement statement(String sql) throws SQLException {
+        PreparedStatement ps = statements.get(sql);
+        if (ps == null) {
+            ps = connection.prepareStatement(sql);
+            statements.put(sql, ps);
+        }
+        return ps;
     }
 
     /** Records a lock taken on this session by a wait. */
@@ -64,7 +74,8 @@ final class PostgresSession {
     /** Releases the lock; {@code notifyChannel} (or null) gets a NOTIFY in the same statement. */
     synchronized void unlock(Advisory lock, String notifyChannel) throws SQLException {
         String sql = notifyChannel == null ? lock.unlockSql() : lock.unlockSql() + ", pg_notify(?, '')";
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try {
+            PreparedStatement ps = statement(sql);
             int next = lock.bind(ps, 1);
             if (notifyChannel != null) ps.setString(next, notifyChannel);
             ps.executeQuery().close();
@@ -113,6 +124,16 @@ final class PostgresSession {
      * physical connection so that no lock can leak into another borrower's session.
      */
     void close(boolean mayHoldLocks) {
+        synchronized (this) {
+            for (PreparedStatement ps : statements.values()) {
+                try {
+                    ps.close();
+                } catch (SQLException ignored) {
+                    // closing the connection closes it anyway
+                }
+            }
+            statements.clear();
+        }
         try {
             if (mayHoldLocks || heldCount() > 0) connection.abort(Runnable::run);
             else connection.close();
