@@ -8,8 +8,13 @@ final class PostgresLock extends PostgresAcquirer {
     private final List<Advisory> lock;
 
     PostgresLock(PostgresLockProvider provider, String name) {
+        this(provider, name, AdvisoryKeys.key(provider.prefix(), "mutex", name));
+    }
+
+    /** A mutex on an explicit key, shared with any other user of {@code pg_advisory_lock(key)}. */
+    PostgresLock(PostgresLockProvider provider, String name, long key) {
         super(provider, name, LockMode.EXCLUSIVE);
-        this.lock = List.of(Advisory.single(AdvisoryKeys.key(provider.prefix(), "mutex", name), false));
+        this.lock = List.of(Advisory.single(key, false));
     }
 
     @Override

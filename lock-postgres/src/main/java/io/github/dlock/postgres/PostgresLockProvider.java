@@ -133,6 +133,15 @@ public final class PostgresLockProvider implements LockProvider {
         return runtime.semaphore(name, permits, (n, p) -> new PostgresSemaphore(this, n, p));
     }
 
+    /**
+     * A mutex on the explicit advisory key {@code key} instead of a hashed name, for working
+     * together with code that calls {@code pg_advisory_lock(key)} itself: each excludes the
+     * other. Its name is {@code "advisory:" + key}.
+     */
+    public DistributedLock advisoryLock(long key) {
+        return runtime.lock("advisory:" + key, n -> new PostgresLock(this, n, key));
+    }
+
     /** Holders from {@code pg_locks} joined with {@code pg_stat_activity}; the owner id is the session's application name. */
     @Override
     public List<LockHolder> holders(String name) {

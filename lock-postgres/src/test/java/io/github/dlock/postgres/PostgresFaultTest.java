@@ -159,6 +159,32 @@ class PostgresFaultTest {
     }
 
     @Test
+    void explicitAdvisoryKeys_interoperateWithRawAdvisoryLockUsers() throws Exception {
+        long key = 7_000_000_000L + (System.nanoTime() & 0xffff);
+        try (PostgresLockProvider locks = (PostgresLockProvider) LockProvider.open(url(owner(), ""));
+                Connection raw = PostgresBackend.jdbc()) {
+            try (LockHandle h = locks.advisoryLock(key).acquire()) {
+                assertEquals("advisory:" + key, h.name());
+                assertEquals(false, tryRaw(raw, "SELECT pg_try_advisory_lock(?)", key), "a raw user got the key dlock holds");
+            }
+            assertEquals(true, tryRaw(raw, "SELECT pg_try_advisory_lock(?)", key));
+            assertEquals(Optional.empty(), locks.advisoryLock(key).tryAcquire(), "dlock got the key a raw user holds");
+            tryRaw(raw, "SELECT pg_advisory_unlock(?)", key);
+            locks.advisoryLock(key).tryAcquire().orElseThrow().release();
+        }
+    }
+
+    private static boolean tryRaw(Connection c, String sql, long key) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    @Test
     void holders_reportTheOwnerAndMode_fromPgLocks() throws Exception {
         String owner = owner();
         try (LockProvider locks = LockProvider.open(url(owner, ""))) {
