@@ -142,6 +142,22 @@ public final class PostgresLockProvider implements LockProvider {
         return runtime.lock("advisory:" + key, n -> new PostgresLock(this, n, key));
     }
 
+    /** Transaction-scoped locks on a caller's own connection, with this provider's keys and sequence. */
+    public PostgresTransactionLocks transactionLocks() {
+        runtime.ensureOpen();
+        ensureSequenceExists();
+        return new PostgresTransactionLocks(prefix, sequence, waits);
+    }
+
+    private void ensureSequenceExists() {
+        if (sequenceReady) return;
+        try (Connection c = connection()) {
+            ensureSequence(c);
+        } catch (SQLException e) {
+            throw failure("cannot create the fencing sequence", e);
+        }
+    }
+
     /** Holders from {@code pg_locks} joined with {@code pg_stat_activity}; the owner id is the session's application name. */
     @Override
     public List<LockHolder> holders(String name) {
