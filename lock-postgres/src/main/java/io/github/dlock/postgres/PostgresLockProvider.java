@@ -265,8 +265,8 @@ public final class PostgresLockProvider implements LockProvider {
         }
         PostgresSession session;
         try {
-            session = newDedicatedSession();
-        } catch (RuntimeException e) {
+            session = newSession(false, deadline);
+        } catch (RuntimeException | InterruptedException e) {
             dedicatedConnections.release();
             throw e;
         }
@@ -424,7 +424,16 @@ public final class PostgresLockProvider implements LockProvider {
 
     private PostgresSession newSession(boolean multiplex) {
         try {
-            Connection c = connection();
+            return newSession(multiplex, null);
+        } catch (InterruptedException e) {
+            throw new AssertionError("an unbounded borrow is not interruptible", e);
+        }
+    }
+
+    /** A session on a newly borrowed connection; with a deadline, the borrow gives up at the deadline. */
+    private PostgresSession newSession(boolean multiplex, Deadline deadline) throws InterruptedException {
+        try {
+            Connection c = deadline == null || deadline.isUnbounded() ? connection() : connectionBefore(deadline);
             try {
                 if (!c.getAutoCommit()) c.setAutoCommit(true);
                 ensureSequence(c);
@@ -439,6 +448,34 @@ public final class PostgresLockProvider implements LockProvider {
             throw failure("cannot get a database connection", e);
         }
     }
+
+    /**
+     * Borrows a connection, giving up when the deadline passes (the pool may be shared with an
+     * application that exhausted it). A connection that arrives after the caller gave up is
+     * closed, never leaked.
+     */
+    private Connection connectionBefore(Deadline deadline) throws SQLException, InterruptedException {
+        AtomicReference<Object> handOver = new AtomicReference<>(); // the connection, or ABANDONED
+        Future<Connection> borrow = waits.submit(() -> {
+            Connection c = connection();
+            if (!handOver.compareAndSet(null, c)) c.close(); // the caller gave up meanwhile
+            return c;
+        });
+        try {
+            return borrow.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException | InterruptedException e) {
+            if (!handOver.compareAndSet(null, ABANDONED)) ((Connection) handOver.get()).close(); // it came just now
+            borrow.cancel(true);
+            if (e instanceof InterruptedException) throw (InterruptedException) e;
+            throw new LockBackendException("no database connection became available before the deadline ("
+                    + deadline.timeout() + "): the connection pool is exhausted");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SQLException) throw (SQLException) e.getCause();
+            throw new LockBackendException("cannot get a database connection: " + e.getCause(), e.getCause());
+        }
+    }
+
+    private static final Object ABANDONED = new Object();
 
     /**
      * Borrows a connection, not cut short by the caller's interrupt (bounded by the pool's

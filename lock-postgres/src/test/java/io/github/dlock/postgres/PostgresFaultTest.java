@@ -185,6 +185,35 @@ class PostgresFaultTest {
     }
 
     @Test
+    void callersPoolExhaustedByTheApplication_failsClearlyWithinTheCallersTimeout() throws Exception {
+        java.net.URI u = java.net.URI.create(PostgresBackend.baseUrl().replaceFirst("^jdbc:", ""));
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setJdbcUrl("jdbc:postgresql://" + u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : "") + u.getPath());
+        config.setUsername(u.getUserInfo() == null ? "postgres" : u.getUserInfo().split(":")[0]);
+        config.setMaximumPoolSize(3);
+        config.setConnectionTimeout(30_000); // the application's generous setting must not stretch our deadline
+        try (com.zaxxer.hikari.HikariDataSource appPool = new com.zaxxer.hikari.HikariDataSource(config);
+                LockProvider holder = LockProvider.open(url(owner(), ""));
+                PostgresLockProvider locks = PostgresLockProvider.builder().dataSource(appPool).prefix("faulttest").build()) {
+            LockHandle held = holder.lock("exhausted").acquire();
+            locks.lock("warm-up").tryAcquire().orElseThrow().release(); // the shared session takes one connection
+            List<Connection> taken = new ArrayList<>();
+            try {
+                while (taken.size() < 2) taken.add(appPool.getConnection()); // the application takes the rest
+                long start = System.nanoTime();
+                LockBackendException e = assertThrows(LockBackendException.class, () -> locks.lock("exhausted").acquire(Duration.ofMillis(300)));
+                long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertTrue(e.getMessage().contains("exhausted"), e.getMessage());
+                assertTrue(tookMs < 5_000, "waited " + tookMs + " ms for a 300 ms acquire");
+            } finally {
+                for (Connection c : taken) c.close();
+            }
+            held.release();
+            locks.lock("exhausted").acquire(Duration.ofSeconds(10)).release();
+        }
+    }
+
+    @Test
     void holders_reportTheOwnerAndMode_fromPgLocks() throws Exception {
         String owner = owner();
         try (LockProvider locks = LockProvider.open(url(owner, ""))) {
