@@ -1,13 +1,12 @@
 package io.github.dlock.postgres;
 
 import io.github.dlock.DistributedLock;
-import io.github.dlock.LockHandle;
 import io.github.dlock.LockProvider;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import io.github.dlock.testkit.LockTimings;
 import java.util.Arrays;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * Measures, in one run, uncontended acquire+release per second of {@link PostgresLockProvider}
@@ -28,21 +27,21 @@ public final class PostgresPerfHarness {
         try (Connection c = PostgresBackend.jdbc(); LockProvider provider = LockProvider.open(url)) {
             DistributedLock lock = provider.lock("uncontended");
             rawRate(c, roundMillis, RAW_TRY);
-            oursRate(lock, roundMillis);
+            LockTimings.acquireReleaseRate(lock, roundMillis);
             for (int r = 0; r < rounds; r++) {
                 raw[r] = rawRate(c, roundMillis, RAW_TRY);
                 fenced[r] = rawRate(c, roundMillis, RAW_TRY_FENCED);
-                ours[r] = oursRate(lock, roundMillis);
+                ours[r] = LockTimings.acquireReleaseRate(lock, roundMillis);
             }
         }
         System.out.printf("uncontended acquire+release/s  raw JDBC (try_advisory_lock + unlock, 1 connection): %,.0f  dlock: %,.0f  ratio %.2f%n",
-                median(raw), median(ours), median(ours) / median(raw));
+                LockTimings.median(raw), LockTimings.median(ours), LockTimings.median(ours) / LockTimings.median(raw));
         System.out.printf("  raw JDBC with the same fencing token (nextval in the try statement): %,.0f; dlock / that: %.2f%n",
-                median(fenced), median(ours) / median(fenced));
+                LockTimings.median(fenced), LockTimings.median(ours) / LockTimings.median(fenced));
         System.out.println("  per round raw:   " + Arrays.toString(Arrays.stream(raw).mapToLong(Math::round).toArray()));
         System.out.println("  per round dlock: " + Arrays.toString(Arrays.stream(ours).mapToLong(Math::round).toArray()));
         try (LockProvider a = LockProvider.open(url); LockProvider b = LockProvider.open(url)) {
-            report("handoff, waiter on another provider (waits in the server)", handoff(a.lock("handoff"), b.lock("handoff"), 1000));
+            System.out.println("handoff, waiter on another provider (waits in the server): " + LockTimings.percentiles(LockTimings.handoffNanos(a.lock("handoff"), b.lock("handoff"), 1000, 5)));
         }
     }
 
@@ -70,52 +69,4 @@ public final class PostgresPerfHarness {
         return n * 1e9 / (System.nanoTime() - start);
     }
 
-    private static double oursRate(DistributedLock lock, long millis) {
-        long end = System.nanoTime() + millis * 1_000_000;
-        long n = 0;
-        long start = System.nanoTime();
-        while (System.nanoTime() < end) {
-            lock.tryAcquire().orElseThrow().release();
-            n++;
-        }
-        return n * 1e9 / (System.nanoTime() - start);
-    }
-
-    private static long[] handoff(DistributedLock holderSide, DistributedLock waiterSide, int samples) throws Exception {
-        long[] latencies = new long[samples];
-        for (int i = 0; i < samples; i++) {
-            LockHandle held = holderSide.acquire();
-            CountDownLatch waiting = new CountDownLatch(1);
-            long[] acquiredAt = new long[1];
-            Thread waiter = new Thread(() -> {
-                waiting.countDown();
-                try (LockHandle h = waiterSide.acquire()) {
-                    acquiredAt[0] = System.nanoTime();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            waiter.start();
-            waiting.await();
-            Thread.sleep(5); // let the waiter queue in the server
-            long releasedAt = System.nanoTime();
-            held.release();
-            waiter.join();
-            latencies[i] = acquiredAt[0] - releasedAt;
-        }
-        return latencies;
-    }
-
-    private static void report(String what, long[] latencies) {
-        long[] s = latencies.clone();
-        Arrays.sort(s);
-        System.out.printf("%s: p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  (n=%d)%n", what, s[s.length / 2] / 1e6, s[(int) (s.length * 0.9)] / 1e6,
-                s[(int) (s.length * 0.99)] / 1e6, s.length);
-    }
-
-    private static double median(double[] values) {
-        double[] s = values.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
 }

@@ -1,13 +1,11 @@
 package io.github.dlock.redis;
 
 import io.github.dlock.DistributedLock;
-import io.github.dlock.LockHandle;
 import io.github.dlock.LockProvider;
 import java.nio.charset.StandardCharsets;
+import io.github.dlock.testkit.LockTimings;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -39,22 +37,22 @@ public final class RedisPerfHarness {
             jedis.scriptLoad(RedisScripts.RELEASE_KEY.text);
             DistributedLock lock = provider.lock("uncontended");
             rawRate(jedis, roundMillis); // warm-up
-            oursRate(lock, roundMillis);
+            LockTimings.acquireReleaseRate(lock, roundMillis);
             for (int r = 0; r < rounds; r++) { // interleaved so machine noise hits both alike
                 raw[r] = rawRate(jedis, roundMillis);
-                ours[r] = oursRate(lock, roundMillis);
+                ours[r] = LockTimings.acquireReleaseRate(lock, roundMillis);
             }
         }
-        double rawMedian = median(raw);
-        double oursMedian = median(ours);
+        double rawMedian = LockTimings.median(raw);
+        double oursMedian = LockTimings.median(ours);
         System.out.printf("uncontended acquire+release/s  raw Jedis (same 2 EVALSHA, 1 connection): %,.0f  dlock: %,.0f  ratio %.2f%n",
                 rawMedian, oursMedian, oursMedian / rawMedian);
         System.out.println("  per round raw:   " + Arrays.toString(Arrays.stream(raw).mapToLong(Math::round).toArray()));
         System.out.println("  per round dlock: " + Arrays.toString(Arrays.stream(ours).mapToLong(Math::round).toArray()));
 
         try (LockProvider a = LockProvider.open(url); LockProvider b = LockProvider.open(url)) {
-            report("handoff, waiter on the same provider", handoff(a.lock("handoff-1"), a.lock("handoff-1"), 2000));
-            report("handoff, waiter on another provider", handoff(a.lock("handoff-2"), b.lock("handoff-2"), 2000));
+            System.out.println("handoff, waiter on the same provider: " + LockTimings.percentiles(LockTimings.handoffNanos(a.lock("handoff-1"), a.lock("handoff-1"), 2000, 3)));
+            System.out.println("handoff, waiter on another provider: " + LockTimings.percentiles(LockTimings.handoffNanos(a.lock("handoff-2"), b.lock("handoff-2"), 2000, 3)));
         }
     }
 
@@ -79,54 +77,4 @@ public final class RedisPerfHarness {
         return n * 1e9 / (System.nanoTime() - start);
     }
 
-    private static double oursRate(DistributedLock lock, long millis) {
-        long end = System.nanoTime() + millis * 1_000_000;
-        long n = 0;
-        long start = System.nanoTime();
-        while (System.nanoTime() < end) {
-            lock.tryAcquire().orElseThrow().release();
-            n++;
-        }
-        return n * 1e9 / (System.nanoTime() - start);
-    }
-
-    /** Latencies in ns from a release to the waiting thread holding the lock. */
-    private static long[] handoff(DistributedLock holderSide, DistributedLock waiterSide, int samples) throws Exception {
-        long[] latencies = new long[samples];
-        AtomicLong releasedAt = new AtomicLong();
-        for (int i = 0; i < samples; i++) {
-            LockHandle held = holderSide.acquire();
-            CountDownLatch waiting = new CountDownLatch(1);
-            long[] acquiredAt = new long[1];
-            Thread waiter = new Thread(() -> {
-                waiting.countDown();
-                try (LockHandle h = waiterSide.acquire()) {
-                    acquiredAt[0] = System.nanoTime();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            waiter.start();
-            waiting.await();
-            Thread.sleep(3); // let the waiter make its first attempt and block
-            releasedAt.set(System.nanoTime());
-            held.release();
-            waiter.join();
-            latencies[i] = acquiredAt[0] - releasedAt.get();
-        }
-        return latencies;
-    }
-
-    private static void report(String what, long[] latencies) {
-        long[] sorted = latencies.clone();
-        Arrays.sort(sorted);
-        System.out.printf("%s: p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  (n=%d)%n", what, sorted[sorted.length / 2] / 1e6,
-                sorted[(int) (sorted.length * 0.9)] / 1e6, sorted[(int) (sorted.length * 0.99)] / 1e6, sorted.length);
-    }
-
-    private static double median(double[] values) {
-        double[] s = values.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
 }
