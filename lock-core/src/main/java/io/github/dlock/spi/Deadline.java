@@ -68,9 +68,4 @@ public final class Deadline {
     public Duration timeout() {
         return timeoutNanos == NONE ? Duration.ofSeconds(Long.MAX_VALUE) : Duration.ofNanos(timeoutNanos);
     }
-
-    /** The ticker this deadline reads. */
-    public Ticker ticker() {
-        return ticker;
-    }
 }

@@ -15,13 +15,11 @@ final class DefaultLockHandle implements LockHandle {
     private final HeldLock held;
     private final ReleaseAction releaseAction;
     private final Cleaner.Cleanable cleanable;
-    private final CompletionStage<Void> lostView;
 
     DefaultLockHandle(HeldLock held, ProviderRuntime runtime) {
         this.held = held;
         this.releaseAction = new ReleaseAction(held, runtime);
         this.cleanable = CLEANER.register(this, releaseAction);
-        this.lostView = held.lostFuture().minimalCompletionStage();
     }
 
     @Override
@@ -36,7 +34,7 @@ final class DefaultLockHandle implements LockHandle {
 
     @Override
     public CompletionStage<Void> lost() {
-        return lostView;
+        return held.lostFuture().minimalCompletionStage(); // made on demand: most handles never ask
     }
 
     @Override

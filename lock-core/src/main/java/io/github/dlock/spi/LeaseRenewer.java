@@ -90,11 +90,6 @@ public class LeaseRenewer<T extends HeldLock> implements AutoCloseable {
         lastRenewed.remove(lock);
     }
 
-    /** How many locks are being renewed. */
-    public int size() {
-        return lastRenewed.size();
-    }
-
     /** One renewal round; normally run by the renewer's thread. */
     public void renewAll() {
         List<T> due = new ArrayList<>(lastRenewed.keySet());

@@ -81,10 +81,6 @@ public final class ProviderRuntime implements AutoCloseable {
         if (closed) throw new IllegalStateException("lock provider " + description + " is closed");
     }
 
-    public boolean isClosed() {
-        return closed;
-    }
-
     /** Releases every lock still held through this provider, then stops its threads. Idempotent. */
     @Override
     public void close() {

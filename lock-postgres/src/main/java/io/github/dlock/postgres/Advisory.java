@@ -62,6 +62,11 @@ record Advisory(long key, int classKey, int slot, boolean twoInts, boolean share
         return index + 1;
     }
 
+    /** Which of the four SQL shapes (one key or two ints, exclusive or shared) this lock uses: 0 to 3. */
+    int shape() {
+        return (twoInts ? 2 : 0) + (shared ? 1 : 0);
+    }
+
     /** An identity for the per-session table of held keys. */
     String id() {
         return twoInts ? classKey + "/" + slot : Long.toString(key);

@@ -1,6 +1,5 @@
 package io.github.dlock.postgres;
 
-import io.github.dlock.LockMode;
 import io.github.dlock.spi.AcquireLoop;
 import io.github.dlock.spi.Acquirer;
 import io.github.dlock.spi.Deadline;
@@ -18,12 +17,10 @@ import java.util.List;
 abstract class PostgresAcquirer implements Acquirer {
     final PostgresLockProvider provider;
     final String name;
-    final LockMode mode;
 
-    PostgresAcquirer(PostgresLockProvider provider, String name, LockMode mode) {
+    PostgresAcquirer(PostgresLockProvider provider, String name) {
         this.provider = provider;
         this.name = name;
-        this.mode = mode;
     }
 
     /** The advisory locks any one of which grants this lock (one, or a semaphore's permits). */

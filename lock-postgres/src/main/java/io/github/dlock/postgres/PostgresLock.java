@@ -1,6 +1,5 @@
 package io.github.dlock.postgres;
 
-import io.github.dlock.LockMode;
 import java.util.List;
 
 /** Mutex: a session-level exclusive advisory lock on the name's key. */
@@ -13,7 +12,7 @@ final class PostgresLock extends PostgresAcquirer {
 
     /** A mutex on an explicit key, shared with any other user of {@code pg_advisory_lock(key)}. */
     PostgresLock(PostgresLockProvider provider, String name, long key) {
-        super(provider, name, LockMode.EXCLUSIVE);
+        super(provider, name);
         this.lock = List.of(Advisory.single(key, false));
     }
 

@@ -1,6 +1,5 @@
 package io.github.dlock.postgres;
 
-import io.github.dlock.LockMode;
 import java.util.List;
 
 /**
@@ -15,7 +14,7 @@ final class PostgresReadWriteLock {
         private final List<Advisory> lock;
 
         Read(PostgresLockProvider provider, String name) {
-            super(provider, name, LockMode.READ);
+            super(provider, name);
             this.lock = List.of(Advisory.single(AdvisoryKeys.key(provider.prefix(), "rw", name), true));
         }
 
@@ -30,7 +29,7 @@ final class PostgresReadWriteLock {
         private final List<Advisory> lock;
 
         Write(PostgresLockProvider provider, String name) {
-            super(provider, name, LockMode.WRITE);
+            super(provider, name);
             this.lock = List.of(Advisory.single(AdvisoryKeys.key(provider.prefix(), "rw", name), false));
         }
 

@@ -1,6 +1,5 @@
 package io.github.dlock.postgres;
 
-import io.github.dlock.LockMode;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,7 +16,7 @@ final class PostgresSemaphore extends PostgresAcquirer {
     private final String channel;
 
     PostgresSemaphore(PostgresLockProvider provider, String name, int permits) {
-        super(provider, name, LockMode.PERMIT);
+        super(provider, name);
         if (permits > MAX_PERMITS) {
             throw new IllegalArgumentException("permits must be at most " + MAX_PERMITS + " on the PostgreSQL backend: " + permits);
         }

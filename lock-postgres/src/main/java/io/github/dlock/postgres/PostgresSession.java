@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -18,7 +19,10 @@ final class PostgresSession {
     private final Connection connection;
     private final boolean multiplexed;
     private final Set<String> heldKeys = new HashSet<>(); // guarded by this
-    private final java.util.Map<String, PreparedStatement> statements = new java.util.HashMap<>(); // guarded by this
+    // Prepared once per SQL shape (see Advisory.shape) and reused; guarded by this.
+    private final PreparedStatement[] tryStatements = new PreparedStatement[4];
+    private final PreparedStatement[] unlockStatements = new PreparedStatement[4];
+    private final PreparedStatement[] unlockAndNotifyStatements = new PreparedStatement[4];
     private final Set<PostgresHeldLock> holds = ConcurrentHashMap.newKeySet();
     private volatile boolean dead;
 
@@ -42,7 +46,8 @@ final class PostgresSession {
     /** Tries the lock on this session; the fencing token, or 0 if taken elsewhere or already held here. */
     synchronized long tryLock(Advisory lock, String sequence) throws SQLException {
         if (heldKeys.contains(lock.id())) return 0;
-        PreparedStatement ps = statement(lock.trySql(sequence));
+        PreparedStatement ps = tryStatements[lock.shape()];
+        if (ps == null) ps = tryStatements[lock.shape()] = connection.prepareStatement(lock.trySql(sequence));
         lock.bind(ps, 1);
         try (ResultSet rs = ps.executeQuery()) {
             rs.next();
@@ -50,16 +55,6 @@ final class PostgresSession {
             if (token > 0) heldKeys.add(lock.id());
             return token;
         }
-    }
-
-    /** The session's prepared statement for {@code sql}, kept for reuse (the SQL texts are a small fixed set). */
-    private PreparedStatement statement(String sql) throws SQLException {
-        PreparedStatement ps = statements.get(sql);
-        if (ps == null) {
-            ps = connection.prepareStatement(sql);
-            statements.put(sql, ps);
-        }
-        return ps;
     }
 
     /** Records a lock taken on this session by a wait. */
@@ -73,9 +68,13 @@ final class PostgresSession {
 
     /** Releases the lock; {@code notifyChannel} (or null) gets a NOTIFY in the same statement. */
     synchronized void unlock(Advisory lock, String notifyChannel) throws SQLException {
-        String sql = notifyChannel == null ? lock.unlockSql() : lock.unlockSql() + ", pg_notify(?, '')";
         try {
-            PreparedStatement ps = statement(sql);
+            PreparedStatement[] cache = notifyChannel == null ? unlockStatements : unlockAndNotifyStatements;
+            PreparedStatement ps = cache[lock.shape()];
+            if (ps == null) {
+                String sql = notifyChannel == null ? lock.unlockSql() : lock.unlockSql() + ", pg_notify(?, '')";
+                ps = cache[lock.shape()] = connection.prepareStatement(sql);
+            }
             int next = lock.bind(ps, 1);
             if (notifyChannel != null) ps.setString(next, notifyChannel);
             ps.executeQuery().close();
@@ -125,14 +124,16 @@ final class PostgresSession {
      */
     void close(boolean mayHoldLocks) {
         synchronized (this) {
-            for (PreparedStatement ps : statements.values()) {
-                try {
-                    ps.close();
-                } catch (SQLException ignored) {
-                    // closing the connection closes it anyway
+            for (PreparedStatement[] cache : List.of(tryStatements, unlockStatements, unlockAndNotifyStatements)) {
+                for (int i = 0; i < cache.length; i++) {
+                    try {
+                        if (cache[i] != null) cache[i].close();
+                    } catch (SQLException ignored) {
+                        // closing the connection closes it anyway
+                    }
+                    cache[i] = null;
                 }
             }
-            statements.clear();
         }
         try {
             if (mayHoldLocks || heldCount() > 0) connection.abort(Runnable::run);

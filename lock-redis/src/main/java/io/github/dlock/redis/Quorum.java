@@ -37,10 +37,6 @@ final class Quorum implements AutoCloseable {
         this.callTimeoutMillis = callTimeout.toMillis();
     }
 
-    List<RedisNode> nodes() {
-        return nodes;
-    }
-
     int size() {
         return nodes.size();
     }

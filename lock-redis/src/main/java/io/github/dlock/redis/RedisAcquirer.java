@@ -1,7 +1,6 @@
 package io.github.dlock.redis;
 
 import io.github.dlock.LockBackendException;
-import io.github.dlock.LockMode;
 import io.github.dlock.spi.AcquireLoop;
 import io.github.dlock.spi.Acquirer;
 import io.github.dlock.spi.Deadline;
@@ -23,13 +22,11 @@ abstract class RedisAcquirer implements Acquirer {
     final RedisLockProvider provider;
     final String name;
     final RedisKeys keys;
-    final LockMode mode;
 
-    RedisAcquirer(RedisLockProvider provider, String name, String kind, LockMode mode) {
+    RedisAcquirer(RedisLockProvider provider, String name, String kind) {
         this.provider = provider;
         this.name = name;
         this.keys = new RedisKeys(provider.prefix(), name, kind);
-        this.mode = mode;
     }
 
     abstract RedisScripts acquireScript();

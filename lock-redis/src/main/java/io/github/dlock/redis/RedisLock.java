@@ -1,6 +1,5 @@
 package io.github.dlock.redis;
 
-import io.github.dlock.LockMode;
 import java.util.List;
 
 /** Mutex: key {@code PREFIX:{NAME}} holds the owner's token with a lease. */
@@ -9,7 +8,7 @@ final class RedisLock extends RedisAcquirer {
     private final byte[] fence;
 
     RedisLock(RedisLockProvider provider, String name) {
-        super(provider, name, "", LockMode.EXCLUSIVE);
+        super(provider, name, "");
         this.key = keys.key("");
         this.fence = keys.key(":fence");
     }

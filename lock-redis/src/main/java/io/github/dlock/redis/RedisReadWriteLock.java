@@ -1,6 +1,5 @@
 package io.github.dlock.redis;
 
-import io.github.dlock.LockMode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -23,7 +22,7 @@ final class RedisReadWriteLock {
         private final List<byte[]> keys;
 
         Read(RedisLockProvider provider, String name) {
-            super(provider, name, ":rw", LockMode.READ);
+            super(provider, name, ":rw");
             this.keys = keysOf(super.keys);
         }
 
@@ -64,7 +63,7 @@ final class RedisReadWriteLock {
         private final byte[] channel;
 
         Write(RedisLockProvider provider, String name) {
-            super(provider, name, ":rw", LockMode.WRITE);
+            super(provider, name, ":rw");
             this.keys = keysOf(super.keys);
             this.channel = super.keys.channel().getBytes(StandardCharsets.UTF_8);
         }

@@ -1,6 +1,5 @@
 package io.github.dlock.redis;
 
-import io.github.dlock.LockMode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -19,7 +18,7 @@ final class RedisSemaphore extends RedisAcquirer {
     private final byte[] fence;
 
     RedisSemaphore(RedisLockProvider provider, String name, int permits) {
-        super(provider, name, ":sem", LockMode.PERMIT);
+        super(provider, name, ":sem");
         this.permits = permits;
         this.permitsBytes = Integer.toString(permits).getBytes(StandardCharsets.US_ASCII);
         this.set = keys.key("");
