@@ -35,6 +35,15 @@ public final class ProviderOptions {
         return string(key).map(v -> Durations.parse(v, "option " + key));
     }
 
+    /** {@code true} or {@code false} (any case). */
+    public Optional<Boolean> bool(String key) {
+        return string(key).map(v -> {
+            if (v.equalsIgnoreCase("true")) return Boolean.TRUE;
+            if (v.equalsIgnoreCase("false")) return Boolean.FALSE;
+            throw new IllegalArgumentException("option " + key + " must be true or false: '" + v + "'");
+        });
+    }
+
     /** A whole number within {@code [min, max]}. */
     public OptionalInt integer(String key, int min, int max) {
         Optional<String> v = string(key);

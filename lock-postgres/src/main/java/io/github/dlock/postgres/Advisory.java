@@ -22,18 +22,23 @@ record Advisory(long key, int classKey, int slot, boolean twoInts, boolean share
         return twoInts ? "?, ?" : "?";
     }
 
+    private String function(boolean transactional) {
+        return (transactional ? "advisory_xact_lock" : "advisory_lock") + suffix() + "(" + args() + ")";
+    }
+
     /**
      * Returns the fencing token ({@code nextval} of {@code sequence}) if granted, else 0. The
      * sequence is a validated identifier written as a literal, so the server resolves it once
-     * per prepared statement instead of on every call.
+     * per prepared statement instead of on every call. A transactional lock lasts until the
+     * transaction ends; otherwise until unlocked or the session ends.
      */
-    String trySql(String sequence) {
-        return "SELECT CASE WHEN pg_try_advisory_lock" + suffix() + "(" + args() + ") THEN nextval('" + sequence + "') ELSE 0 END";
+    String trySql(String sequence, boolean transactional) {
+        return "SELECT CASE WHEN pg_try_" + function(transactional) + " THEN nextval('" + sequence + "') ELSE 0 END";
     }
 
     /** Waits in the server (bounded by {@code lock_timeout}), then returns the fencing token. */
-    String waitSql(String sequence) {
-        return "SELECT nextval('" + sequence + "') FROM (SELECT pg_advisory_lock" + suffix() + "(" + args() + ")) AS granted";
+    String waitSql(String sequence, boolean transactional) {
+        return "SELECT nextval('" + sequence + "') FROM (SELECT pg_" + function(transactional) + ") AS granted";
     }
 
     String unlockSql() {

@@ -8,11 +8,11 @@ import io.github.dlock.spi.WakeSignal;
 import java.util.List;
 
 /**
- * The acquisition steps of every PostgreSQL lock kind: first a try-lock on the provider's
- * shared (multiplexed) session, so that many held locks need few connections; if that fails
- * and the caller will wait, either a wait inside the server on a connection of its own (mutex
- * and read-write lock: PostgreSQL queues it and grants it the moment the lock is free), or,
- * for semaphores, which take any free permit, try-locks woken by NOTIFY from releases.
+ * The acquisition steps of every PostgreSQL lock kind: first a try-lock (see
+ * {@link AdvisoryLocking} for where it is held); if that fails and the caller will wait, either
+ * a wait inside the server on a connection of its own (mutex and read-write lock: PostgreSQL
+ * queues it and grants it the moment the lock is free), or, for semaphores, which take any
+ * free permit, try-locks woken by NOTIFY from releases (and by releases in this process).
  */
 abstract class PostgresAcquirer implements Acquirer {
     final PostgresLockProvider provider;
@@ -34,13 +34,14 @@ abstract class PostgresAcquirer implements Acquirer {
     @Override
     public final HeldLock tryAcquire(Deadline deadline) throws InterruptedException {
         if (Thread.interrupted()) throw new InterruptedException();
-        HeldLock held = provider.tryOnce(this);
+        AdvisoryLocking locking = provider.locking();
+        HeldLock held = locking.tryOnce(this);
         if (held != null || deadline.isImmediate()) return held;
         String channel = notifyChannel();
-        if (channel == null) return provider.waitInServer(this, candidates().get(0), deadline);
+        if (channel == null) return locking.waitInServer(this, candidates().get(0), deadline);
         WakeSignal wake = provider.notifications().join(channel);
         try {
-            return AcquireLoop.run(deadline, provider.retryStrategy(), wake, () -> provider.tryOnce(this));
+            return AcquireLoop.run(deadline, provider.retryStrategy(), wake, () -> locking.tryOnce(this));
         } finally {
             provider.notifications().leave(channel);
         }

@@ -6,17 +6,19 @@ import java.sql.SQLException;
 
 /** One acquisition: the advisory lock and the session that holds it. */
 final class PostgresHeldLock extends HeldLock {
-    private final PostgresLockProvider provider;
+    private final AdvisoryLocking locking;
+    private final PostgresNotifications notifications;
     private final PostgresSession session;
     private final Advisory lock;
     private final String notifyChannel;
 
-    PostgresHeldLock(PostgresLockProvider provider, String name, long fencingToken, PostgresSession session, Advisory lock, String notifyChannel) {
-        super(name, fencingToken);
-        this.provider = provider;
+    PostgresHeldLock(AdvisoryLocking locking, PostgresAcquirer acquirer, long fencingToken, PostgresSession session, Advisory lock) {
+        super(acquirer.name, fencingToken);
+        this.locking = locking;
+        this.notifications = acquirer.provider.notifications();
         this.session = session;
         this.lock = lock;
-        this.notifyChannel = notifyChannel;
+        this.notifyChannel = acquirer.notifyChannel();
     }
 
     @Override
@@ -28,7 +30,8 @@ final class PostgresHeldLock extends HeldLock {
             session.die("unlock failed: " + e.getMessage());
             throw new LockBackendException("could not release advisory lock " + lock.id() + "; its session was closed, which frees it", e);
         } finally {
-            provider.released(session, this);
+            locking.released(session, this);
+            if (notifyChannel != null) notifications.releasedLocally(notifyChannel);
         }
     }
 }

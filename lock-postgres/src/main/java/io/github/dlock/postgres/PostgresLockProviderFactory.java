@@ -14,8 +14,8 @@ import java.util.Set;
  * Opens {@link PostgresLockProvider}s for {@code postgresql://[user[:password]@]host[:port]/db},
  * {@code postgres://...} and {@code jdbc:postgresql://...}. Options: {@code prefix},
  * {@code owner}, {@code poolSize}, {@code timeout}, {@code keepAlive}, {@code sequence},
- * {@code retry}, {@code maxAttempts}, and the JDBC settings {@code user}, {@code password},
- * {@code sslmode}.
+ * {@code retry}, {@code maxAttempts}, {@code transactionPooling} (true behind PgBouncer in
+ * transaction mode), and the JDBC settings {@code user}, {@code password}, {@code sslmode}.
  */
 public final class PostgresLockProviderFactory implements LockProviderFactory {
 
@@ -59,6 +59,7 @@ public final class PostgresLockProviderFactory implements LockProviderFactory {
         o.duration("keepAlive").ifPresent(b::keepAlive);
         o.string("sequence").ifPresent(b::sequence);
         o.retryStrategy().ifPresent(b::retryStrategy);
+        o.bool("transactionPooling").ifPresent(b::transactionPooling);
         o.rejectUnknown();
         return b.build();
     }

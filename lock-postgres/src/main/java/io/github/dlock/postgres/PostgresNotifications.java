@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
  * the first wait) LISTENs to exactly the channels somebody waits on; its thread applies
  * LISTEN/UNLISTEN requests and polls for notifications every {@value #POLL_MS} ms. Waiters
  * also retry on a timer, so a notification missed during a reconnect only delays them.
+ * Releases in this process wake this process's waiters directly.
  */
 final class PostgresNotifications implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresNotifications.class);
@@ -29,9 +30,12 @@ final class PostgresNotifications implements AutoCloseable {
     private Thread thread; // guarded by this
     private volatile boolean closed;
 
-    PostgresNotifications(DataSource dataSource) {
+    /** With {@code listen} false (behind a pooler in transaction mode), only releases in this process wake waiters. */
+    PostgresNotifications(DataSource dataSource, boolean listen) {
         this.dataSource = dataSource;
-        this.channels = new WakeChannels(c -> request("LISTEN " + c), c -> request("UNLISTEN " + c));
+        this.channels = listen
+                ? new WakeChannels(c -> request("LISTEN " + c), c -> request("UNLISTEN " + c))
+                : new WakeChannels(c -> { }, c -> { });
     }
 
     WakeSignal join(String channel) {
@@ -40,6 +44,11 @@ final class PostgresNotifications implements AutoCloseable {
 
     void leave(String channel) {
         channels.leave(channel);
+    }
+
+    /** A permit was released in this process: its waiters need not wait for the NOTIFY. */
+    void releasedLocally(String channel) {
+        channels.notify(channel);
     }
 
     private synchronized void request(String command) {

@@ -13,11 +13,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * A database session that holds advisory locks, pinning its connection until the last is
  * released. Statements on it are serialized. PostgreSQL's session locks are re-entrant and a
  * session never conflicts with itself, so a session takes each key at most once; a second
- * request for a held key must use another session.
+ * request for a held key must use another session. A transactional session holds its lock in
+ * an open transaction ({@code pg_advisory_xact_lock}) and releases it by rolling back.
  */
 final class PostgresSession {
     private final Connection connection;
     private final boolean multiplexed;
+    private final boolean transactional;
     private final Set<String> heldKeys = new HashSet<>(); // guarded by this
     // Prepared once per SQL shape (see Advisory.shape) and reused; guarded by this.
     private final PreparedStatement[] tryStatements = new PreparedStatement[4];
@@ -25,10 +27,13 @@ final class PostgresSession {
     private final PreparedStatement[] unlockAndNotifyStatements = new PreparedStatement[4];
     private final Set<PostgresHeldLock> holds = ConcurrentHashMap.newKeySet();
     private volatile boolean dead;
+    private volatile boolean discard;
 
-    PostgresSession(Connection connection, boolean multiplexed) {
+    /** A transactional session's connection must be out of auto-commit. */
+    PostgresSession(Connection connection, boolean multiplexed, boolean transactional) {
         this.connection = connection;
         this.multiplexed = multiplexed;
+        this.transactional = transactional;
     }
 
     boolean isMultiplexed() {
@@ -47,7 +52,7 @@ final class PostgresSession {
     synchronized long tryLock(Advisory lock, String sequence) throws SQLException {
         if (heldKeys.contains(lock.id())) return 0;
         PreparedStatement ps = tryStatements[lock.shape()];
-        if (ps == null) ps = tryStatements[lock.shape()] = connection.prepareStatement(lock.trySql(sequence));
+        if (ps == null) ps = tryStatements[lock.shape()] = connection.prepareStatement(lock.trySql(sequence, transactional));
         lock.bind(ps, 1);
         try (ResultSet rs = ps.executeQuery()) {
             rs.next();
@@ -66,8 +71,15 @@ final class PostgresSession {
         return heldKeys.contains(lock.id());
     }
 
-    /** Releases the lock; {@code notifyChannel} (or null) gets a NOTIFY in the same statement. */
+    /**
+     * Releases the lock; {@code notifyChannel} (or null) gets a NOTIFY in the same statement. A
+     * transactional session rolls back instead, which ends all it holds.
+     */
     synchronized void unlock(Advisory lock, String notifyChannel) throws SQLException {
+        if (transactional) {
+            endTransaction();
+            return;
+        }
         try {
             PreparedStatement[] cache = notifyChannel == null ? unlockStatements : unlockAndNotifyStatements;
             PreparedStatement ps = cache[lock.shape()];
@@ -81,6 +93,17 @@ final class PostgresSession {
         } finally {
             heldKeys.remove(lock.id());
         }
+    }
+
+    /** Rolls back the session's transaction, and with it every transactional lock it took. */
+    synchronized void endTransaction() throws SQLException {
+        heldKeys.clear();
+        connection.rollback();
+    }
+
+    /** The connection must not go back to the pool (e.g. a cancel request may still be in flight for it). */
+    void discardOnClose() {
+        discard = true;
     }
 
     void track(PostgresHeldLock lock) {
@@ -136,7 +159,7 @@ final class PostgresSession {
             }
         }
         try {
-            if (mayHoldLocks || heldCount() > 0) connection.abort(Runnable::run);
+            if (mayHoldLocks || discard || heldCount() > 0) connection.abort(Runnable::run);
             else connection.close();
         } catch (SQLException | RuntimeException e) {
             // the connection is gone either way

@@ -11,9 +11,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -33,18 +30,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * into it.
  */
 public final class PostgresTransactionLocks {
-    private static final String LOCK_NOT_AVAILABLE = "55P03";
-    private static final String QUERY_CANCELED = "57014";
-    private static final String DEADLOCK_DETECTED = "40P01";
-
     private final String prefix;
     private final String sequence;
-    private final ExecutorService waits;
+    private final PostgresConnections connections;
 
-    PostgresTransactionLocks(String prefix, String sequence, ExecutorService waits) {
+    PostgresTransactionLocks(String prefix, PostgresConnections connections) {
         this.prefix = prefix;
-        this.sequence = sequence;
-        this.waits = waits;
+        this.sequence = connections.sequence();
+        this.connections = connections;
     }
 
     /**
@@ -78,35 +71,16 @@ public final class PostgresTransactionLocks {
     public long lock(Connection connection, String name, Duration timeout) throws InterruptedException {
         Arguments.requireNonNegative(timeout, "timeout");
         long key = keyFor(connection, name);
-        AtomicReference<Statement> running = new AtomicReference<>();
-        Future<Long> wait = waits.submit(() -> waitInSavepoint(connection, key, Math.max(1, timeout.toMillis()), running));
+        Long token;
         try {
-            Long token = wait.get();
-            if (token == null) throw new LockTimeoutException("timed out after " + timeout + " waiting for transaction lock " + Arguments.describe(name));
-            return token;
-        } catch (InterruptedException e) {
-            Statement s = running.get();
-            if (s != null) {
-                try {
-                    s.cancel();
-                } catch (SQLException ignored) {
-                    // it ends by its own timeout
-                }
-            }
-            try {
-                wait.get();
-            } catch (ExecutionException ignored) {
-                // cancelled, as asked
-            }
-            throw e;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof SQLException && DEADLOCK_DETECTED.equals(((SQLException) cause).getSQLState())) {
-                throw new LockBackendException("PostgreSQL detected a deadlock waiting for transaction lock " + Arguments.describe(name)
-                        + ": this transaction holds a lock the other waiter needs; take locks in one global order", cause);
-            }
-            throw new LockBackendException("transaction lock wait failed: " + cause.getMessage(), cause);
+            token = connections.runCancellable(running -> waitInSavepoint(connection, key, Math.max(1, timeout.toMillis()), running));
+        } catch (SQLException e) {
+            var deadlock = PostgresConnections.deadlock(e, "transaction lock " + Arguments.describe(name));
+            if (deadlock != null) throw deadlock;
+            throw PostgresConnections.failure("transaction lock wait failed", e);
         }
+        if (token == null) throw new LockTimeoutException("timed out after " + timeout + " waiting for transaction lock " + Arguments.describe(name));
+        return token;
     }
 
     /** Null on timeout or cancellation (the savepoint is rolled back); the token when granted. */
@@ -147,7 +121,7 @@ public final class PostgresTransactionLocks {
                 s.execute("ROLLBACK TO SAVEPOINT dlock_wait");
                 s.execute("RELEASE SAVEPOINT dlock_wait");
             }
-            if (LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || QUERY_CANCELED.equals(e.getSQLState())) return null;
+            if (PostgresConnections.isTimeoutOrCancel(e)) return null;
             throw e;
         }
     }

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -30,54 +29,16 @@ class PostgresFaultTest {
         return base + (base.contains("?") ? "&" : "?") + "prefix=faulttest&owner=" + owner + (options.isEmpty() ? "" : "&" + options);
     }
 
-    private static String owner() {
-        return "t-" + UUID.randomUUID().toString().substring(0, 12);
-    }
-
-    /** Advisory locks held (granted) or waited for by sessions whose application name is {@code owner}. */
-    private static int advisoryLocksOf(String owner, boolean granted) throws Exception {
-        try (Connection c = PostgresBackend.jdbc(); PreparedStatement ps = c.prepareStatement(
-                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                        + "WHERE l.locktype = 'advisory' AND a.application_name = ? AND l.granted = ?")) {
-            ps.setString(1, owner);
-            ps.setBoolean(2, granted);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
-    }
-
-    private static int sessionsOf(String owner) throws Exception {
-        try (Connection c = PostgresBackend.jdbc(); PreparedStatement ps = c.prepareStatement(
-                "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                        + "WHERE l.locktype = 'advisory' AND a.application_name = ?")) {
-            ps.setString(1, owner);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
-    }
-
-    private static void terminateSessionsOf(String owner) throws Exception {
-        try (Connection c = PostgresBackend.jdbc();
-                PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?")) {
-            ps.setString(1, owner);
-            ps.executeQuery().close();
-        }
-    }
-
     @Test
     void terminatedBackend_completesLostWithinTheKeepAlive_andAnotherClientAcquires() throws Exception {
-        String owner = owner();
-        try (LockProvider victim = LockProvider.open(url(owner, "keepAlive=500ms")); LockProvider other = LockProvider.open(url(owner(), ""))) {
+        String owner = PgLocks.newOwner();
+        try (LockProvider victim = LockProvider.open(url(owner, "keepAlive=500ms")); LockProvider other = LockProvider.open(url(PgLocks.newOwner(), ""))) {
             LockHandle shared = victim.lock("terminated-a").tryAcquire().orElseThrow(); // on the multiplexed session
             LockHandle blocker = other.lock("terminated-b").acquire();
             CompletableFuture<LockHandle> waited = victim.lock("terminated-b").acquireAsync(Duration.ofSeconds(20)); // a dedicated session
             blocker.release();
             LockHandle dedicated = waited.get(20, TimeUnit.SECONDS);
-            terminateSessionsOf(owner);
+            PgLocks.terminateSessionsOf(owner);
             shared.lost().toCompletableFuture().get(10, TimeUnit.SECONDS);
             dedicated.lost().toCompletableFuture().get(10, TimeUnit.SECONDS);
             other.lock("terminated-a").tryAcquire(Duration.ofSeconds(10)).orElseThrow().release();
@@ -90,27 +51,27 @@ class PostgresFaultTest {
 
     @Test
     void thousandTryAcquiredLocks_shareOneSessionOfAPoolOfFour_andAreAllReleased() throws Exception {
-        String owner = owner();
+        String owner = PgLocks.newOwner();
         try (LockProvider locks = LockProvider.open(url(owner, "poolSize=4"))) {
             List<LockHandle> held = new ArrayList<>();
             for (int i = 0; i < 1000; i++) held.add(locks.lock("many-" + i).tryAcquire().orElseThrow());
-            assertEquals(1000, advisoryLocksOf(owner, true));
-            assertEquals(1, sessionsOf(owner), "1,000 try-acquired locks must share one connection");
+            assertEquals(1000, PgLocks.advisoryLocksOf(owner, true));
+            assertEquals(1, PgLocks.sessionsOf(owner), "1,000 try-acquired locks must share one connection");
             for (LockHandle h : held) h.release();
-            assertEquals(0, advisoryLocksOf(owner, true));
+            assertEquals(0, PgLocks.advisoryLocksOf(owner, true));
         }
     }
 
     @Test
     void acquireWithATimeout_onAHeldLock_throwsAndLeavesNothingInPgLocks() throws Exception {
-        String owner = owner();
-        try (LockProvider holder = LockProvider.open(url(owner(), "")); LockProvider waiter = LockProvider.open(url(owner, ""))) {
+        String owner = PgLocks.newOwner();
+        try (LockProvider holder = LockProvider.open(url(PgLocks.newOwner(), "")); LockProvider waiter = LockProvider.open(url(owner, ""))) {
             try (LockHandle h = holder.lock("timeout").acquire()) {
                 long start = System.nanoTime();
                 assertThrows(LockTimeoutException.class, () -> waiter.lock("timeout").acquire(Duration.ofMillis(200)));
                 assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10));
-                assertEquals(0, advisoryLocksOf(owner, true), "a timed-out acquire left a lock held");
-                assertEquals(0, advisoryLocksOf(owner, false), "a timed-out acquire left a waiter queued");
+                assertEquals(0, PgLocks.advisoryLocksOf(owner, true), "a timed-out acquire left a lock held");
+                assertEquals(0, PgLocks.advisoryLocksOf(owner, false), "a timed-out acquire left a waiter queued");
             }
         }
     }
@@ -122,8 +83,8 @@ class PostgresFaultTest {
      */
     @Test
     void crossedWaitsOfTwoClients_endByTimeout_andLeaveNothingHeld() throws Exception {
-        String ownerA = owner();
-        String ownerB = owner();
+        String ownerA = PgLocks.newOwner();
+        String ownerB = PgLocks.newOwner();
         try (LockProvider a = LockProvider.open(url(ownerA, "")); LockProvider b = LockProvider.open(url(ownerB, ""))) {
             try (LockHandle hx = a.lock("dl-x").acquire(); LockHandle hy = b.lock("dl-y").acquire()) {
                 CompletableFuture<LockHandle> aWaitsForY = a.lock("dl-y").acquireAsync(Duration.ofMillis(700));
@@ -132,8 +93,8 @@ class PostgresFaultTest {
                     ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(20, TimeUnit.SECONDS));
                     assertTrue(e.getCause() instanceof LockTimeoutException, String.valueOf(e.getCause()));
                 }
-                assertEquals(1, advisoryLocksOf(ownerA, true));
-                assertEquals(0, advisoryLocksOf(ownerA, false) + advisoryLocksOf(ownerB, false), "a waiter stayed queued");
+                assertEquals(1, PgLocks.advisoryLocksOf(ownerA, true));
+                assertEquals(0, PgLocks.advisoryLocksOf(ownerA, false) + PgLocks.advisoryLocksOf(ownerB, false), "a waiter stayed queued");
             }
         }
     }
@@ -161,7 +122,7 @@ class PostgresFaultTest {
     @Test
     void explicitAdvisoryKeys_interoperateWithRawAdvisoryLockUsers() throws Exception {
         long key = 7_000_000_000L + (System.nanoTime() & 0xffff);
-        try (PostgresLockProvider locks = (PostgresLockProvider) LockProvider.open(url(owner(), ""));
+        try (PostgresLockProvider locks = (PostgresLockProvider) LockProvider.open(url(PgLocks.newOwner(), ""));
                 Connection raw = PostgresBackend.jdbc()) {
             try (LockHandle h = locks.advisoryLock(key).acquire()) {
                 assertEquals("advisory:" + key, h.name());
@@ -193,7 +154,7 @@ class PostgresFaultTest {
         config.setMaximumPoolSize(3);
         config.setConnectionTimeout(30_000); // the application's generous setting must not stretch our deadline
         try (com.zaxxer.hikari.HikariDataSource appPool = new com.zaxxer.hikari.HikariDataSource(config);
-                LockProvider holder = LockProvider.open(url(owner(), ""));
+                LockProvider holder = LockProvider.open(url(PgLocks.newOwner(), ""));
                 PostgresLockProvider locks = PostgresLockProvider.builder().dataSource(appPool).prefix("faulttest").build()) {
             LockHandle held = holder.lock("exhausted").acquire();
             locks.lock("warm-up").tryAcquire().orElseThrow().release(); // the shared session takes one connection
@@ -215,7 +176,7 @@ class PostgresFaultTest {
 
     @Test
     void holders_reportTheOwnerAndMode_fromPgLocks() throws Exception {
-        String owner = owner();
+        String owner = PgLocks.newOwner();
         try (LockProvider locks = LockProvider.open(url(owner, ""))) {
             try (LockHandle w = locks.readWriteLock("hold-rw").writeLock().acquire()) {
                 assertEquals(List.of(owner), locks.holders("hold-rw").stream().map(h -> h.ownerId()).toList());

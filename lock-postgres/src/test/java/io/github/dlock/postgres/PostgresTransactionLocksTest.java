@@ -68,6 +68,44 @@ class PostgresTransactionLocksTest {
         }
     }
 
+    /** Two transactions each holding the lock the other waits for: PostgreSQL breaks the cycle (40P01), reported as a deadlock. */
+    @Test
+    void crossedWaits_areReportedAsADeadlock_andTheOtherTransactionProceeds() throws Exception {
+        try (PostgresLockProvider locks = provider(); Connection a = PostgresBackend.jdbc(); Connection b = PostgresBackend.jdbc()) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            locks.transactionLocks().lock(a, name + "-x", Duration.ofSeconds(5));
+            locks.transactionLocks().lock(b, name + "-y", Duration.ofSeconds(5));
+            java.util.concurrent.CompletableFuture<Long> aWaitsForY = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return locks.transactionLocks().lock(a, name + "-y", Duration.ofSeconds(30));
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            Throwable failure = null;
+            long token = 0;
+            try {
+                token = locks.transactionLocks().lock(b, name + "-x", Duration.ofSeconds(30));
+            } catch (io.github.dlock.LockBackendException e) {
+                failure = e;
+                b.rollback(); // the victim gives up its locks; the other transaction gets what it waited for
+            }
+            if (failure == null) { // the server picked a as the victim
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> aWaitsForY.get(30, java.util.concurrent.TimeUnit.SECONDS));
+                failure = e.getCause();
+                assertTrue(token > 0);
+                b.commit();
+            } else {
+                assertTrue(aWaitsForY.get(30, java.util.concurrent.TimeUnit.SECONDS) > 0);
+            }
+            assertTrue(failure instanceof io.github.dlock.LockBackendException, String.valueOf(failure));
+            assertTrue(failure.getMessage().contains("deadlock"), failure.getMessage());
+            a.rollback();
+        }
+    }
+
     @Test
     void autoCommitConnections_areRejected() throws Exception {
         try (PostgresLockProvider locks = provider(); Connection c = PostgresBackend.jdbc()) {

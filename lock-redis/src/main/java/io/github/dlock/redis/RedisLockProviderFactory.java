@@ -51,7 +51,7 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
         }
         ProviderOptions o = new ProviderOptions(uri.getScheme(), options);
         o.duration("lease").ifPresent(b::lease);
-        o.string("renew").ifPresent(v -> b.renew(parseBoolean(v, "renew")));
+        o.bool("renew").ifPresent(b::renew);
         o.retryStrategy().ifPresent(b::retryStrategy);
         o.string("prefix").ifPresent(b::prefix);
         o.string("owner").ifPresent(b::ownerId);
@@ -93,12 +93,6 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
         }
         if (p < 1 || p > 65535) throw new IllegalArgumentException("port must be within [1, 65535], got " + p + " in " + shown);
         b.server(host, p);
-    }
-
-    private static boolean parseBoolean(String v, String key) {
-        if (v.equalsIgnoreCase("true")) return true;
-        if (v.equalsIgnoreCase("false")) return false;
-        throw new IllegalArgumentException("option " + key + " must be true or false: '" + v + "'");
     }
 
     private static String decode(String s) {

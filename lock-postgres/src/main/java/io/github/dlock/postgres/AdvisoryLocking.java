@@ -1,0 +1,27 @@
+package io.github.dlock.postgres;
+
+import io.github.dlock.spi.Deadline;
+
+/**
+ * How advisory locks are held on connections: {@link SessionLocking} (session locks, many on
+ * one pinned connection) or {@link TransactionLocking} (one open transaction per lock, for
+ * poolers in transaction mode such as PgBouncer).
+ */
+interface AdvisoryLocking extends AutoCloseable {
+
+    /** One non-blocking attempt at any of the acquirer's candidates; null if none was free. */
+    PostgresHeldLock tryOnce(PostgresAcquirer acquirer);
+
+    /** Waits in the server for {@code lock} until granted or the deadline; null on timeout. */
+    PostgresHeldLock waitInServer(PostgresAcquirer acquirer, Advisory lock, Deadline deadline) throws InterruptedException;
+
+    /** A held lock was released (or its release failed): give back what it pinned. */
+    void released(PostgresSession session, PostgresHeldLock held);
+
+    /** Keep-alive: probes held connections; dead ones report their locks lost. */
+    void probe();
+
+    /** Drops every connection; the server frees whatever they held. */
+    @Override
+    void close();
+}

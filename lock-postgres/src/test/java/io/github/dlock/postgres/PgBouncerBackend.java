@@ -1,0 +1,26 @@
+package io.github.dlock.postgres;
+
+import io.github.dlock.LockProvider;
+import io.github.dlock.testkit.ConformanceBackend;
+
+/** PostgreSQL behind a real PgBouncer in transaction mode, with the provider's {@code transactionPooling=true}. */
+final class PgBouncerBackend implements ConformanceBackend {
+    static final PgBouncerBackend INSTANCE = new PgBouncerBackend();
+
+    private PgBouncerBackend() {}
+
+    static String url(String options) {
+        String base = PgBouncer.transactionModeUrl();
+        return base + (base.contains("?") ? "&" : "?") + "transactionPooling=true" + (options.isEmpty() ? "" : "&" + options);
+    }
+
+    @Override
+    public LockProvider openProvider() {
+        return LockProvider.open(providerUrl());
+    }
+
+    @Override
+    public String providerUrl() {
+        return url("keepAlive=1s&prefix=dlocktest");
+    }
+}
