@@ -56,7 +56,7 @@ public final class PostgresLockProvider implements LockProvider {
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
 
     private static final String HOLDERS_SQL = """
-            SELECT l.mode, a.application_name, l.pid FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+            SELECT l.mode, a.application_name, l.pid, a.xact_start FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND l.classid::bigint = ? AND (l.objid::bigint = ? OR ? = 2) AND l.objsubid = ?""";
 
@@ -69,6 +69,7 @@ public final class PostgresLockProvider implements LockProvider {
     private final String prefix;
     private final String ownerId;
     private final RetryStrategy retryStrategy;
+    private final boolean transactional;
 
     private PostgresLockProvider(Builder b) {
         this.prefix = b.prefix;
@@ -95,6 +96,7 @@ public final class PostgresLockProvider implements LockProvider {
             this.ownPool = new HikariDataSource(config);
             dataSource = ownPool;
         }
+        this.transactional = b.transactionPooling;
         this.connections = new PostgresConnections(dataSource, b.sequence, b.transactionPooling);
         this.locking = b.transactionPooling ? new TransactionLocking(connections) : new SessionLocking(connections, b.poolSize);
         this.notifications = new PostgresNotifications(dataSource, !b.transactionPooling);
@@ -143,7 +145,11 @@ public final class PostgresLockProvider implements LockProvider {
         return new PostgresTransactionLocks(prefix, connections);
     }
 
-    /** Holders from {@code pg_locks} joined with {@code pg_stat_activity}; the owner id is the session's application name. */
+    /**
+     * Holders from {@code pg_locks} joined with {@code pg_stat_activity}; the owner id is the
+     * session's application name. {@code since} is known only in transaction-pooling mode (the
+     * start of the holding transaction, which took the lock in its first statement).
+     */
     @Override
     public List<LockHolder> holders(String name) {
         Arguments.requireName(name, "name");
@@ -161,7 +167,7 @@ public final class PostgresLockProvider implements LockProvider {
     }
 
     /** Adds the sessions holding {@code lock} (for a semaphore: any of its permits). */
-    private static void collect(PreparedStatement ps, Advisory lock, java.util.function.Function<String, LockMode> mode, List<LockHolder> out)
+    private void collect(PreparedStatement ps, Advisory lock, java.util.function.Function<String, LockMode> mode, List<LockHolder> out)
             throws SQLException {
         long[] tag = lock.lockTag();
         ps.setLong(1, tag[0]);
@@ -171,7 +177,10 @@ public final class PostgresLockProvider implements LockProvider {
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 String owner = rs.getString(2);
-                out.add(OwnerIds.holder(owner == null || owner.isEmpty() ? "backend-" + rs.getInt(3) : owner, mode.apply(rs.getString(1))).build());
+                LockHolder.Builder holder = OwnerIds.holder(owner == null || owner.isEmpty() ? "backend-" + rs.getInt(3) : owner, mode.apply(rs.getString(1)));
+                // PostgreSQL records no grant time; a transaction-scoped lock is as old as its transaction at most
+                if (transactional && rs.getTimestamp(4) != null) holder.since(rs.getTimestamp(4).toInstant());
+                out.add(holder.build());
             }
         }
     }

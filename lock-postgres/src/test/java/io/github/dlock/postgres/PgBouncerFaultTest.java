@@ -35,6 +35,8 @@ class PgBouncerFaultTest {
             assertEquals(3, PgLocks.sessionsInTransaction(owner), "each held lock is one open transaction");
             assertEquals(List.of(LockMode.READ), locks.holders("tx-rw").stream().map(h -> h.mode()).toList());
             assertEquals(List.of(owner), locks.holders("tx-held").stream().map(h -> h.ownerId()).toList(), "application_name passes PgBouncer");
+            java.time.Instant since = locks.holders("tx-held").get(0).since().orElseThrow();
+            assertTrue(Math.abs(java.time.Duration.between(since, java.time.Instant.now()).toSeconds()) < 60, since.toString());
             for (LockHandle h : List.of(mutex, read, permit)) h.release();
             assertEquals(0, PgLocks.advisoryLocksOf(owner, true));
             assertEquals(0, PgLocks.sessionsInTransaction(owner), "a released lock left its transaction open");

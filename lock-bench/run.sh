@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every lock-bench benchmark in one go and writes docs/benchmarks.md, docs/benchmarks.png
+# and the raw JMH JSON (docs/benchmarks-jmh-*.json).
+#   lock-bench/run.sh quick   # about 8 minutes on 2 cores
+#   lock-bench/run.sh full    # about 25 minutes
+# Needs the loopback Redis (or $DLOCK_REDIS_URL) and PostgreSQL (or $DLOCK_POSTGRES_URL), and
+# redis-server on the PATH: three extra servers for Redlock are started on free ports and
+# stopped (by PID) when the script ends.
+set -euo pipefail
+mode=${1:-quick}
+case "$mode" in quick|full) ;; *) echo "usage: $0 [quick|full]" >&2; exit 64 ;; esac
+cd "$(dirname "$0")/.."
+
+mvn -B -q -DskipTests package -pl lock-bench -am
+
+free_port() {
+  local p
+  while true; do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+}
+
+pids=()
+stop_servers() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap stop_servers EXIT
+
+servers=()
+for _ in 1 2 3; do
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --loglevel warning >/dev/null &
+  pids+=("$!")
+  servers+=("127.0.0.1:$port")
+done
+for server in "${servers[@]}"; do
+  for _ in $(seq 1 50); do redis-cli -p "${server##*:}" ping >/dev/null 2>&1 && break; sleep 0.1; done
+done
+
+export DLOCK_REDLOCK_URL="redis://$(IFS=,; echo "${servers[*]}")"
+export DLOCK_REDIS_VERSION="$(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/')"
+echo "bench: mode $mode, Redlock on $DLOCK_REDLOCK_URL"
+java -Djava.awt.headless=true -cp "lock-bench/target/classes:$(cat lock-bench/target/classpath.txt)" \
+  io.github.dlock.bench.BenchMain "$mode" docs
