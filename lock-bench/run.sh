@@ -3,12 +3,13 @@
 # and the raw JMH JSON (docs/benchmarks-jmh-*.json).
 #   lock-bench/run.sh quick   # about 8 minutes on 2 cores
 #   lock-bench/run.sh full    # about 25 minutes
+#   lock-bench/run.sh smoke   # about 2 minutes: checks that everything runs (writes to target/bench-smoke)
 # Needs the loopback Redis (or $DLOCK_REDIS_URL) and PostgreSQL (or $DLOCK_POSTGRES_URL), and
 # redis-server on the PATH: three extra servers for Redlock are started on free ports and
 # stopped (by PID) when the script ends.
 set -euo pipefail
 mode=${1:-quick}
-case "$mode" in quick|full) ;; *) echo "usage: $0 [quick|full]" >&2; exit 64 ;; esac
+case "$mode" in quick|full) out=docs ;; smoke) out=lock-bench/target/bench-smoke ;; *) echo "usage: $0 [quick|full|smoke]" >&2; exit 64 ;; esac
 cd "$(dirname "$0")/.."
 
 mvn -B -q -DskipTests package -pl lock-bench -am
@@ -40,4 +41,4 @@ export DLOCK_REDLOCK_URL="redis://$(IFS=,; echo "${servers[*]}")"
 export DLOCK_REDIS_VERSION="$(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/')"
 echo "bench: mode $mode, Redlock on $DLOCK_REDLOCK_URL"
 java -Djava.awt.headless=true -cp "lock-bench/target/classes:$(cat lock-bench/target/classpath.txt)" \
-  io.github.dlock.bench.BenchMain "$mode" docs
+  io.github.dlock.bench.BenchMain "$mode" "$out"

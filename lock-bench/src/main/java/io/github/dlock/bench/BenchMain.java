@@ -3,6 +3,8 @@ package io.github.dlock.bench;
 import io.github.dlock.DistributedLock;
 import io.github.dlock.LockHandle;
 import io.github.dlock.LockProvider;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,67 +13,117 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 import org.redisson.api.RLock;
 import org.redisson.api.RedissonClient;
 
 /**
- * Runs every benchmark of lock-bench in one go, so that ratios compare figures taken minutes
- * apart on the same machine, then writes {@code docs/benchmarks.md}, its chart and the raw JMH
- * JSON. Usage: {@code BenchMain quick|full OUTPUT_DIR}; {@code run.sh} starts the servers it needs.
+ * Runs every benchmark of lock-bench in one go and writes {@code docs/benchmarks.md}, its
+ * chart and the raw JMH JSON. Each comparison is a {@link Pair} measured back to back (ours,
+ * then the floor or Redisson), several rounds interleaved, and reported as the median of the
+ * per-round ratios: on a shared, noisy machine the ratio of adjacent runs is far steadier than
+ * either figure. Usage: {@code BenchMain quick|full|smoke OUTPUT_DIR}; {@code run.sh} starts the servers it needs.
  */
 public final class BenchMain {
     private BenchMain() {}
 
-    /** How long each part runs. */
-    record Mode(String name, int forks, int warmups, int warmupSeconds, int iterations, int iterationSeconds, long handoffMillis, int renewalIntervals) {
+    /** How long each part runs; every pair is measured {@code rounds} times, interleaved. */
+    record Mode(String name, int rounds, int warmups, int warmupSeconds, int iterations, int iterationSeconds, long handoffMillis,
+            int renewalIntervals) {
         static Mode of(String name) {
             return switch (name) {
-                case "quick" -> new Mode(name, 1, 1, 2, 3, 2, 4_000, 4);
-                case "full" -> new Mode(name, 2, 3, 5, 5, 5, 20_000, 10);
-                default -> throw new IllegalArgumentException("mode must be quick or full: " + name);
+                case "quick" -> new Mode(name, 3, 1, 1, 2, 1, 4_000, 4);
+                case "full" -> new Mode(name, 5, 1, 3, 3, 2, 20_000, 10);
+                case "smoke" -> new Mode(name, 1, 0, 1, 1, 1, 1_000, 1); // checks that everything runs; figures meaningless
+                default -> throw new IllegalArgumentException("mode must be quick, full or smoke: " + name);
             };
         }
     }
+
+    /** Two benchmarks measured back to back, ours first: their ratio is the figure that matters. */
+    record Pair(String label, String ours, String peer, String backend) {}
+
+    static final List<Pair> PAIRS = List.of(
+            new Pair(Targets.FILE, "UncontendedBench.dlock", "FloorBench.floor", Targets.FILE),
+            new Pair(Targets.REDIS, "UncontendedBench.dlock", "FloorBench.floor", Targets.REDIS),
+            new Pair(Targets.REDLOCK, "UncontendedBench.dlock", "FloorBench.floor", Targets.REDLOCK),
+            new Pair(Targets.POSTGRES, "UncontendedBench.dlock", "FloorBench.floor", Targets.POSTGRES),
+            new Pair("Mutex", "RedisKindsBench.dlockMutex", "RedisKindsBench.redissonMutex", null),
+            new Pair("WriteLock", "RedisKindsBench.dlockWriteLock", "RedisKindsBench.redissonWriteLock", null),
+            new Pair("Semaphore", "RedisKindsBench.dlockSemaphore", "RedisKindsBench.redissonSemaphore", null));
+
+    static final int[] THREADS = {1, 8};
 
     public static void main(String[] args) throws Exception {
         Mode mode = Mode.of(args.length > 0 ? args[0] : "quick");
         Path out = Path.of(args.length > 1 ? args[1] : "docs");
         Files.createDirectories(out);
         List<RunResult> results = new ArrayList<>();
-        for (int threads : new int[] {1, 8}) {
-            results.addAll(jmh(mode, threads, out.resolve("benchmarks-jmh-" + threads + "t.json")));
+        Map<String, List<double[]>> rounds = new LinkedHashMap<>(); // pair@threads -> per round {ours, peer, oursAlloc, peerAlloc}
+        for (int round = 1; round <= mode.rounds(); round++) {
+            for (int threads : THREADS) {
+                for (Pair pair : PAIRS) {
+                    System.out.printf("bench: round %d/%d, %s, %d thread(s)%n", round, mode.rounds(), pair.label(), threads);
+                    RunResult ours = jmh(mode, threads, pair.ours(), pair.backend());
+                    RunResult peer = jmh(mode, threads, pair.peer(), pair.backend());
+                    results.add(ours);
+                    results.add(peer);
+                    rounds.computeIfAbsent(key(pair, threads), k -> new ArrayList<>())
+                            .add(new double[] {score(ours), score(peer), allocation(ours), allocation(peer)});
+                }
+            }
+        }
+        try (PrintStream json = new PrintStream(Files.newOutputStream(out.resolve("benchmarks-jmh.json")), true, StandardCharsets.UTF_8)) {
+            ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(results);
         }
         Map<String, Handoff.Samples> handoffs = handoffs(mode);
         List<RenewalCost.Result> renewals = List.of(
                 RenewalCost.measure("Redis", Targets.redisUrl(), 10_000, mode.renewalIntervals()),
                 RenewalCost.measure("Redlock (3)", Targets.redlockUrl(), 10_000, mode.renewalIntervals()));
-        new Report(mode, results, handoffs, renewals).write(out);
+        new Report(mode, rounds, handoffs, renewals).write(out);
         System.out.println("wrote " + out.resolve("benchmarks.md") + " and " + out.resolve("benchmarks.png"));
     }
 
-    private static Collection<RunResult> jmh(Mode mode, int threads, Path json) throws Exception {
+    static String key(Pair pair, int threads) {
+        return pair.label() + "@" + threads;
+    }
+
+    private static RunResult jmh(Mode mode, int threads, String benchmark, String backend) throws Exception {
         ChainedOptionsBuilder options = new OptionsBuilder()
-                .include(UncontendedBench.class.getSimpleName())
-                .include(FloorBench.class.getSimpleName())
-                .include(RedisKindsBench.class.getSimpleName())
+                .include("^" + Pattern.quote(BenchMain.class.getPackageName() + "." + benchmark) + "$")
                 .threads(threads)
-                .forks(mode.forks())
+                .forks(1)
                 .warmupIterations(mode.warmups())
                 .warmupTime(TimeValue.seconds(mode.warmupSeconds()))
                 .measurementIterations(mode.iterations())
                 .measurementTime(TimeValue.seconds(mode.iterationSeconds()))
                 .addProfiler(GCProfiler.class)
                 .jvmArgsAppend("-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
-                .resultFormat(ResultFormatType.JSON)
-                .result(json.toString());
-        return new Runner(options.build()).run();
+                .verbosity(VerboseMode.SILENT);
+        if (backend != null) options.param("backend", backend);
+        Collection<RunResult> run = new Runner(options.build()).run();
+        if (run.size() != 1) throw new IllegalStateException("expected one result for " + benchmark + " " + backend + ", got " + run.size());
+        return run.iterator().next();
+    }
+
+    private static double score(RunResult r) {
+        return r.getPrimaryResult().getScore();
+    }
+
+    private static double allocation(RunResult r) {
+        Result<?> norm = r.getSecondaryResults().get("gc.alloc.rate.norm");
+        if (norm == null) norm = r.getSecondaryResults().get("\u00b7gc.alloc.rate.norm");
+        return norm == null ? Double.NaN : norm.getScore();
     }
 
     /** Eight threads on one name per store; Redisson's RLock beside dlock on the same Redis. */

@@ -54,10 +54,10 @@ final class RenewalCost {
         double cpu = 0;
         for (URI s : servers) {
             try (Jedis j = new Jedis(s.getHost(), s.getPort())) {
-                for (String line : j.info("commandstats").split("\r\n")) {
-                    if (line.startsWith("cmdstat_evalsha:")) calls += Double.parseDouble(line.replaceAll(".*calls=(\\d+).*", "$1"));
+                for (String line : j.info("commandstats").split("\\R")) {
+                    if (line.startsWith("cmdstat_evalsha:")) calls += Double.parseDouble(line.replaceAll("^cmdstat_evalsha:calls=(\\d+),.*", "$1"));
                 }
-                for (String line : j.info("cpu").split("\r\n")) {
+                for (String line : j.info("cpu").split("\\R")) {
                     if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) cpu += Double.parseDouble(line.split(":")[1]);
                 }
             }

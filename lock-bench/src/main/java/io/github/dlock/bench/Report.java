@@ -7,12 +7,9 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
-import org.openjdk.jmh.results.Result;
-import org.openjdk.jmh.results.RunResult;
 
 /**
  * Turns one run's figures into {@code benchmarks.md} (tables with ratios, targets met or not)
@@ -24,60 +21,66 @@ final class Report {
     private static final Map<String, Double> FLOOR_TARGETS = Map.of(Targets.FILE, 0.5, Targets.REDIS, 0.8, Targets.POSTGRES, 0.8);
 
     private final BenchMain.Mode mode;
-    private final List<RunResult> results;
+    private final Map<String, List<double[]>> rounds;
     private final Map<String, Handoff.Samples> handoffs;
     private final List<RenewalCost.Result> renewals;
 
-    Report(BenchMain.Mode mode, List<RunResult> results, Map<String, Handoff.Samples> handoffs, List<RenewalCost.Result> renewals) {
+    /** {@code rounds}: per pair and thread count ({@link BenchMain#key}), per round {ours, peer, ours B/op, peer B/op}. */
+    Report(BenchMain.Mode mode, Map<String, List<double[]>> rounds, Map<String, Handoff.Samples> handoffs, List<RenewalCost.Result> renewals) {
         this.mode = mode;
-        this.results = results;
+        this.rounds = rounds;
         this.handoffs = handoffs;
         this.renewals = renewals;
     }
 
-    /** The result of benchmark method {@code method} (class.method) for {@code backend} (or null) at {@code threads}. */
-    private Optional<RunResult> find(String method, String backend, int threads) {
-        return results.stream()
-                .filter(r -> r.getParams().getBenchmark().endsWith("." + method))
-                .filter(r -> backend == null || backend.equals(r.getParams().getParam("backend")))
-                .filter(r -> r.getParams().getThreads() == threads)
-                .findFirst();
+    private List<double[]> of(String label, int threads) {
+        return rounds.getOrDefault(label + "@" + threads, List.of());
     }
 
-    private double score(String method, String backend, int threads) {
-        return find(method, backend, threads).map(r -> r.getPrimaryResult().getScore()).orElse(Double.NaN);
+    private static double median(List<Double> values) {
+        if (values.isEmpty()) return Double.NaN;
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
-    private String opsWithError(String method, String backend, int threads) {
-        return find(method, backend, threads).map(r -> String.format(Locale.ROOT, "%,.0f ± %,.0f", r.getPrimaryResult().getScore(),
-                r.getPrimaryResult().getScoreError())).orElse("n/a");
+    /** Median over rounds of column {@code column}. */
+    private double median(String label, int threads, int column) {
+        return median(of(label, threads).stream().map(r -> r[column]).toList());
     }
 
-    private String allocation(String method, String backend, int threads) {
-        return find(method, backend, threads).map(r -> {
-            Result<?> norm = r.getSecondaryResults().get("gc.alloc.rate.norm");
-            if (norm == null) norm = r.getSecondaryResults().get("·gc.alloc.rate.norm");
-            return norm == null ? "n/a" : String.format(Locale.ROOT, "%,.0f", norm.getScore());
-        }).orElse("n/a");
+    /** Median over rounds of the per-round ratio ours / peer. */
+    private double ratio(String label, int threads) {
+        return median(of(label, threads).stream().map(r -> r[0] / r[1]).toList());
     }
 
-    private double floorRatio(String backend, int threads) {
-        return score("UncontendedBench.dlock", backend, threads) / score("FloorBench.floor", backend, threads);
+    /** {@code "0.91 (0.85–0.97)"}: the median ratio and the range over rounds. */
+    private String ratioWithRange(String label, int threads) {
+        List<Double> ratios = of(label, threads).stream().map(r -> r[0] / r[1]).sorted().toList();
+        if (ratios.isEmpty()) return "n/a";
+        return String.format(Locale.ROOT, "**%.2f** (%.2f–%.2f)", ratio(label, threads), ratios.get(0), ratios.get(ratios.size() - 1));
     }
 
-    private double redissonRatio(String kind, int threads) {
-        return score("RedisKindsBench.dlock" + kind, null, threads) / score("RedisKindsBench.redisson" + kind, null, threads);
+    private String ops(String label, int threads, int column) {
+        return String.format(Locale.ROOT, "%,.0f", median(label, threads, column));
+    }
+
+    private String bytes(String label, int threads, int column) {
+        double v = median(label, threads, column);
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%,.0f", v);
     }
 
     void write(Path out) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
-        md.append(String.format(Locale.ROOT, "Generated by `lock-bench/run.sh %s` on %s: %d CPUs, %s %s, JMH %d fork(s), %d × %d s warm-up, %d × %d s "
-                        + "measurement, all in one run so ratios compare like with like. Servers on loopback (Redis %s, PostgreSQL as found); "
-                        + "the machine is shared and noisy, so read the ratios, not the absolute figures.%n%n",
+        md.append(String.format(Locale.ROOT, "Generated by `lock-bench/run.sh %s` on %s: %d CPUs, %s %s, servers on loopback (Redis %s). "
+                        + "Each comparison is a pair measured back to back (dlock, then the floor or Redisson; JMH, one fork each, "
+                        + "%d × %d s warm-up, %d × %d s measurement), repeated in %d interleaved rounds; the tables give medians over "
+                        + "the rounds and the range of the per-round ratios. The machine is shared and noisy, so read the ratios, not the "
+                        + "absolute figures. Raw JMH results: `benchmarks-jmh.json`.%n%n",
                 mode.name(), LocalDate.now(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
-                System.getProperty("java.version"), mode.forks(), mode.warmups(), mode.warmupSeconds(), mode.iterations(),
-                mode.iterationSeconds(), System.getenv().getOrDefault("DLOCK_REDIS_VERSION", "?")));
+                System.getProperty("java.version"), System.getenv().getOrDefault("DLOCK_REDIS_VERSION", "?"), mode.warmups(),
+                mode.warmupSeconds(), mode.iterations(), mode.iterationSeconds(), mode.rounds()));
         md.append("![dlock / floor and dlock / Redisson](benchmarks.png)\n\n");
         targets(md);
         uncontended(md);
@@ -94,14 +97,14 @@ final class Report {
         md.append("## Targets\n\n| target | measured | met |\n|---|---|---|\n");
         for (String backend : List.of(Targets.REDIS, Targets.POSTGRES, Targets.FILE)) {
             double target = FLOOR_TARGETS.get(backend);
-            for (int threads : new int[] {1, 8}) {
-                double ratio = floorRatio(backend, threads);
+            for (int threads : BenchMain.THREADS) {
+                double ratio = ratio(backend, threads);
                 md.append(String.format(Locale.ROOT, "| %s uncontended ≥ %.1f × floor, %d thread(s) | %.2f × | %s |%n",
                         backend, target, threads, ratio, met(ratio >= target)));
             }
         }
-        for (int threads : new int[] {1, 8}) {
-            double ratio = redissonRatio("Mutex", threads);
+        for (int threads : BenchMain.THREADS) {
+            double ratio = ratio("Mutex", threads);
             md.append(String.format(Locale.ROOT, "| redis uncontended ≥ 1.2 × Redisson (mutex), %d thread(s) | %.2f × | %s |%n", threads, ratio, met(ratio >= 1.2)));
         }
         Handoff.Samples ours = handoffs.get("dlock redis");
@@ -120,30 +123,29 @@ final class Report {
     }
 
     private void uncontended(StringBuilder md) {
-        md.append("## Uncontended acquire + release (ops/s, ± 99.9% error)\n\n");
+        md.append("## Uncontended acquire + release\n\n");
         md.append("Each thread locks a name of its own. Floor: the same protocol done raw on one connection (or file) per thread — ");
         md.append("NIO `FileChannel.lock()` + `release()`; Jedis with the same two EVALSHAs; the same on three servers, pipelined; ");
         md.append("JDBC `pg_try_advisory_lock` + `pg_advisory_unlock`. Allocation from JMH's `-prof gc` (`gc.alloc.rate.norm`).\n\n");
-        md.append("| backend | threads | dlock | floor | dlock / floor | dlock B/op | floor B/op |\n|---|---|---|---|---|---|---|\n");
+        md.append("| backend | threads | dlock ops/s | floor ops/s | dlock / floor | dlock B/op | floor B/op |\n|---|---|---|---|---|---|---|\n");
         for (String backend : BACKENDS) {
-            for (int threads : new int[] {1, 8}) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %.2f | %s | %s |%n", backend, threads,
-                        opsWithError("UncontendedBench.dlock", backend, threads), opsWithError("FloorBench.floor", backend, threads),
-                        floorRatio(backend, threads), allocation("UncontendedBench.dlock", backend, threads), allocation("FloorBench.floor", backend, threads)));
+            for (int threads : BenchMain.THREADS) {
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s |%n", backend, threads, ops(backend, threads, 0),
+                        ops(backend, threads, 1), ratioWithRange(backend, threads), bytes(backend, threads, 2), bytes(backend, threads, 3)));
             }
         }
         md.append('\n');
     }
 
     private void redisson(StringBuilder md) {
-        md.append("## Redis: dlock vs Redisson (same server, uncontended, ops/s)\n\n");
-        md.append("| kind | threads | dlock | Redisson | dlock / Redisson | dlock B/op | Redisson B/op |\n|---|---|---|---|---|---|---|\n");
+        md.append("## Redis: dlock vs Redisson (same server, uncontended)\n\n");
+        md.append("Mutex (`RLock`), reader-writer write side (`RReadWriteLock`), semaphore of 3 (`RSemaphore`); each thread on names of its own; ");
+        md.append("both libraries keep leases renewed in the background.\n\n");
+        md.append("| kind | threads | dlock ops/s | Redisson ops/s | dlock / Redisson | dlock B/op | Redisson B/op |\n|---|---|---|---|---|---|---|\n");
         for (String kind : List.of("Mutex", "WriteLock", "Semaphore")) {
-            for (int threads : new int[] {1, 8}) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %.2f | %s | %s |%n", kind, threads,
-                        opsWithError("RedisKindsBench.dlock" + kind, null, threads), opsWithError("RedisKindsBench.redisson" + kind, null, threads),
-                        redissonRatio(kind, threads), allocation("RedisKindsBench.dlock" + kind, null, threads),
-                        allocation("RedisKindsBench.redisson" + kind, null, threads)));
+            for (int threads : BenchMain.THREADS) {
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s |%n", kind, threads, ops(kind, threads, 0),
+                        ops(kind, threads, 1), ratioWithRange(kind, threads), bytes(kind, threads, 2), bytes(kind, threads, 3)));
             }
         }
         md.append('\n');
@@ -176,9 +178,9 @@ final class Report {
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         chart.getStyler().setYAxisMin(0.0);
         List<String> categories = List.of("file / NIO", "redis / Jedis", "redlock / Jedis ×3", "postgres / JDBC", "redis / Redisson");
-        for (int threads : new int[] {1, 8}) {
-            List<Double> values = List.of(floorRatio(Targets.FILE, threads), floorRatio(Targets.REDIS, threads), floorRatio(Targets.REDLOCK, threads),
-                    floorRatio(Targets.POSTGRES, threads), redissonRatio("Mutex", threads));
+        for (int threads : BenchMain.THREADS) {
+            List<Double> values = List.of(ratio(Targets.FILE, threads), ratio(Targets.REDIS, threads), ratio(Targets.REDLOCK, threads),
+                    ratio(Targets.POSTGRES, threads), ratio("Mutex", threads));
             chart.addSeries(threads + (threads == 1 ? " thread" : " threads"), categories, values.stream().map(v -> v.isNaN() ? 0 : v).toList());
         }
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);

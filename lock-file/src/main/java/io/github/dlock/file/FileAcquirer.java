@@ -72,7 +72,7 @@ abstract class FileAcquirer implements Acquirer {
 
     private HeldLock register(LockFileTable table, LockFile file, Runnable unlock) {
         try {
-            long token = file.nextFencingToken();
+            long token = file.nextFencingToken(mode == LockMode.EXCLUSIVE || mode == LockMode.WRITE);
             LockFile.RecordSlot record = file.registerHolder(provider.ownerId(), mode, Instant.now());
             FileHeldLock held = new FileHeldLock(name, token, table, file, record, unlock);
             file.track(held);

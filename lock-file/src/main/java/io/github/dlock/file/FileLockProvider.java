@@ -109,7 +109,11 @@ public final class FileLockProvider implements LockProvider {
 
     @Override
     public void close() {
-        runtime.close();
+        try {
+            runtime.close();
+        } finally {
+            table().closeIdleUnder(directory);
+        }
     }
 
     @Override

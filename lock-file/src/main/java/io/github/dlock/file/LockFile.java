@@ -57,6 +57,7 @@ final class LockFile {
     private volatile Object localState;
     private volatile boolean stale;
     int references; // guarded by the LockFileTable
+    long idleSinceNanos; // guarded by the LockFileTable
 
     private LockFile(Path path, FileChannel channel, Object fileKey) {
         this.path = path;
@@ -136,19 +137,29 @@ final class LockFile {
         }
     }
 
-    /** Increments and returns the file's fencing counter, atomically across processes. */
-    long nextFencingToken() {
+    /**
+     * Increments and returns the file's fencing counter, atomically across processes.
+     *
+     * @param exclusiveHolder whether the caller holds this file's lock exclusively (mutex,
+     *     writer): then nobody else can be incrementing, and the counter's own lock is skipped
+     */
+    long nextFencingToken(boolean exclusiveHolder) {
+        if (exclusiveHolder) return io(this::incrementCounter);
         synchronized (counterLock) { // the JDK forbids two threads of one JVM locking the same range
             return io(() -> {
                 try (java.nio.channels.FileLock ignored = channel.lock(COUNTER_LOCK_AT, 1, false)) {
-                    ByteBuffer buf = ByteBuffer.allocate(8);
-                    while (buf.hasRemaining() && channel.read(buf, buf.position()) >= 0) { /* read up to 8 bytes */ }
-                    long next = (buf.position() == 8 ? buf.flip().getLong() : 0) + 1;
-                    channel.write(buf.clear().putLong(next).flip(), 0);
-                    return next;
+                    return incrementCounter();
                 }
             });
         }
+    }
+
+    private long incrementCounter() throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(8);
+        while (buf.hasRemaining() && channel.read(buf, buf.position()) >= 0) { /* read up to 8 bytes */ }
+        long next = (buf.position() == 8 ? buf.flip().getLong() : 0) + 1;
+        channel.write(buf.clear().putLong(next).flip(), 0);
+        return next;
     }
 
     /** Claims a record slot, writes who holds the lock into it and returns the slot. */
@@ -166,9 +177,12 @@ final class LockFile {
         }
     }
 
+    /**
+     * Frees a record slot. The record's text stays in the file: readers trust a record only
+     * while its liveness lock is held, so clearing it would cost a write for nothing.
+     */
     void unregisterHolder(RecordSlot slot) {
         synchronized (localRecordSlots) {
-            if (channel.isOpen()) writeRecord(slot.index, "");
             unlock(slot.liveness);
             localRecordSlots.clear(slot.index);
         }

@@ -28,6 +28,7 @@ final class PostgresSession {
     private final Set<PostgresHeldLock> holds = ConcurrentHashMap.newKeySet();
     private volatile boolean dead;
     private volatile boolean discard;
+    private final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger(); // threads trying on a shared session
 
     /** A transactional session's connection must be out of auto-commit. */
     PostgresSession(Connection connection, boolean multiplexed, boolean transactional) {
@@ -99,6 +100,20 @@ final class PostgresSession {
     synchronized void endTransaction() throws SQLException {
         heldKeys.clear();
         connection.rollback();
+    }
+
+    /** Claims a shared session for one try if no other thread is using it. */
+    boolean claimIfIdle() {
+        return users.compareAndSet(0, 1);
+    }
+
+    /** Claims a shared session even if busy (its statements are serialized). */
+    void claim() {
+        users.incrementAndGet();
+    }
+
+    void unclaim() {
+        users.decrementAndGet();
     }
 
     /** The connection must not go back to the pool (e.g. a cancel request may still be in flight for it). */

@@ -16,28 +16,41 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Session-level advisory locks, for direct connections or a pooler in session mode. Try-locks
- * share one pinned (multiplexed) session, so that many held locks need few connections; a
- * wait runs in the server ({@code lock_timeout}) on a session of its own, which then stays
- * pinned to the lock it won.
+ * share a few pinned (multiplexed) sessions, so that many held locks need few connections: a
+ * try uses a shared session no other thread is using at that moment, and a new one is opened
+ * (up to a third of the pool) only when all are busy, so shared sessions grow with concurrent
+ * callers, not with held locks. A wait runs in the server ({@code lock_timeout}) on a session of
+ * its own, which then stays pinned to the lock it won.
  */
 final class SessionLocking implements AdvisoryLocking {
     private final PostgresConnections connections;
     private final Set<PostgresSession> sessions = ConcurrentHashMap.newKeySet();
-    private final Object multiplexLock = new Object();
-    private volatile PostgresSession multiplexed; // replaced (under multiplexLock) only when its session died
+    private final List<PostgresSession> shared = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Object openingShared = new Object();
+    private final int maxShared;
     /** Connections for waits and the locks they win; the rest of the pool serves the shared session, LISTEN and queries. */
     private final Semaphore dedicatedConnections;
 
     SessionLocking(PostgresConnections connections, int poolSize) {
         this.connections = connections;
-        this.dedicatedConnections = new Semaphore(Math.max(1, poolSize - 3), true);
+        this.maxShared = Math.max(1, poolSize / 3);
+        // the rest of the pool, but for the listener and a query connection
+        this.dedicatedConnections = new Semaphore(Math.max(1, poolSize - maxShared - 2), true);
     }
 
-    /** One try on the shared session (or, for a key already held there, on a fresh one). */
+    /** One try on a shared session (or, for a key already held there, on a fresh one). */
     @Override
     public PostgresHeldLock tryOnce(PostgresAcquirer acquirer) {
+        PostgresSession session = claimShared();
+        try {
+            return tryOn(session, acquirer);
+        } finally {
+            session.unclaim();
+        }
+    }
+
+    private PostgresHeldLock tryOn(PostgresSession session, PostgresAcquirer acquirer) {
         List<Advisory> heldHere = new ArrayList<>();
-        PostgresSession session = multiplexedSession();
         for (Advisory lock : acquirer.candidates()) {
             if (session.holdsKey(lock)) {
                 heldHere.add(lock);
@@ -183,20 +196,35 @@ final class SessionLocking implements AdvisoryLocking {
         if (session.untrack(held) && !session.isMultiplexed() && session.heldCount() == 0) closeDedicated(session);
     }
 
-    /** The shared session for try-locks, pinned while the provider is open; replaced if it died. */
-    private PostgresSession multiplexedSession() {
-        PostgresSession current = multiplexed;
-        if (current != null && !current.isDead()) return current;
-        PostgresSession fresh = newSession(true); // borrowed outside the lock: borrowing may wait for the pool
-        synchronized (multiplexLock) {
-            if (multiplexed == null || multiplexed.isDead()) {
-                multiplexed = fresh;
-                return fresh;
+    /**
+     * A shared session for one try, claimed by the caller: an idle one if any, else a new one
+     * while there are fewer than {@link #maxShared}, else (all busy) the first, whose statements
+     * then queue. Dead sessions are dropped and replaced.
+     */
+    private PostgresSession claimShared() {
+        for (PostgresSession s : shared) {
+            if (s.isDead()) shared.remove(s);
+            else if (s.claimIfIdle()) return s;
+        }
+        if (shared.size() < maxShared) {
+            PostgresSession fresh = newSession(true); // borrowed outside the lock: borrowing may wait for the pool
+            synchronized (openingShared) {
+                if (shared.size() < maxShared) {
+                    fresh.claim();
+                    shared.add(fresh);
+                    return fresh;
+                }
+            }
+            sessions.remove(fresh);
+            fresh.close(false);
+        }
+        for (PostgresSession s : shared) {
+            if (!s.isDead()) {
+                s.claim();
+                return s;
             }
         }
-        sessions.remove(fresh);
-        fresh.close(false);
-        return multiplexed;
+        return claimShared(); // all died meanwhile: open a fresh one
     }
 
     /** A session of its own; the caller holds a permit of {@link #dedicatedConnections}. */
@@ -247,7 +275,10 @@ final class SessionLocking implements AdvisoryLocking {
     public void probe() {
         for (PostgresSession s : sessions) {
             if (s.probe(2)) continue;
-            if (s.isMultiplexed()) sessions.remove(s); // replaced on next use
+            if (s.isMultiplexed()) { // replaced on next use
+                sessions.remove(s);
+                shared.remove(s);
+            }
             else closeDedicated(s);
         }
     }

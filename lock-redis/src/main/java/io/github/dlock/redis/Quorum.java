@@ -15,7 +15,9 @@ import java.util.function.Function;
 
 /**
  * The servers a provider locks on, and calls on all of them at once. One server is simply a
- * quorum of one (run inline, no threads); Redlock's N servers are called in parallel. Calls
+ * quorum of one (run inline, no threads); Redlock's N servers are called in parallel: the
+ * first on the caller's thread, the others on pooled threads that grow with the number of
+ * concurrent callers (a fixed pool of N would serialize concurrent callers' calls). Calls
  * are bounded by a timeout and not cut short by the caller's interrupt (its status is kept):
  * abandoning a half-finished quorum call would leave holds behind.
  */
@@ -33,7 +35,7 @@ final class Quorum implements AutoCloseable {
 
     Quorum(List<RedisNode> nodes, Duration callTimeout) {
         this.nodes = List.copyOf(nodes);
-        this.parallel = nodes.size() == 1 ? null : Executors.newFixedThreadPool(nodes.size(), ProviderRuntime.daemonThreads("dlock-redlock"));
+        this.parallel = nodes.size() == 1 ? null : Executors.newCachedThreadPool(ProviderRuntime.daemonThreads("dlock-redlock"));
         this.callTimeoutMillis = callTimeout.toMillis();
     }
 
@@ -49,13 +51,14 @@ final class Quorum implements AutoCloseable {
     /** Runs {@code call} on every server and returns all answers, failures included. */
     <R> List<Reply<R>> onAll(Function<RedisNode, R> call) {
         if (parallel == null) return List.of(run(nodes.get(0), call));
-        List<Future<Reply<R>>> futures = new ArrayList<>(nodes.size());
-        for (RedisNode node : nodes) futures.add(parallel.submit(() -> run(node, call)));
+        List<Future<Reply<R>>> futures = new ArrayList<>(nodes.size() - 1);
+        for (RedisNode node : nodes.subList(1, nodes.size())) futures.add(parallel.submit(() -> run(node, call)));
         List<Reply<R>> replies = new ArrayList<>(nodes.size());
-        boolean interrupted = false;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis);
+        replies.add(run(nodes.get(0), call)); // bounded by the client's socket timeout
+        boolean interrupted = false;
         for (int i = 0; i < futures.size(); i++) {
-            RedisNode node = nodes.get(i);
+            RedisNode node = nodes.get(i + 1);
             while (true) {
                 try {
                     replies.add(futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
