@@ -23,7 +23,18 @@ public final class AcquireLoop {
      */
     public static <T> T run(Deadline deadline, RetryStrategy retry, WakeSignal signal, Attempt<T> attempt)
             throws InterruptedException {
-        int failures = 0;
+        return run(deadline, retry, signal, attempt, 0);
+    }
+
+    /**
+     * As {@link #run(Deadline, RetryStrategy, WakeSignal, Attempt)}, after {@code failedAlready}
+     * attempts the caller made itself (e.g. one before subscribing to release notifications):
+     * they count against the strategy's limit, and the next attempt is made at once.
+     */
+    public static <T> T run(Deadline deadline, RetryStrategy retry, WakeSignal signal, Attempt<T> attempt, int failedAlready)
+            throws InterruptedException {
+        int failures = failedAlready;
+        if (failures > 0 && (deadline.remainingNanos() == 0 || !retry.allowsAnotherAttempt(failures))) return null;
         while (true) {
             if (Thread.interrupted()) throw new InterruptedException();
             long seen = signal.generation();

@@ -41,7 +41,7 @@ abstract class PostgresAcquirer implements Acquirer {
         if (channel == null) return locking.waitInServer(this, candidates().get(0), deadline);
         WakeSignal wake = provider.notifications().join(channel);
         try {
-            return AcquireLoop.run(deadline, provider.retryStrategy(), wake, () -> locking.tryOnce(this));
+            return AcquireLoop.run(deadline, provider.retryStrategy(), wake, () -> locking.tryOnce(this), 1);
         } finally {
             provider.notifications().leave(channel);
         }

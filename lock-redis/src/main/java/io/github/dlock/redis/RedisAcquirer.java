@@ -55,16 +55,28 @@ abstract class RedisAcquirer implements Acquirer {
         String token = provider.newToken();
         byte[] tokenBytes = token.getBytes(StandardCharsets.UTF_8);
         boolean willWait = !deadline.isImmediate();
-        String channel = keys.channel();
-        WakeSignal wake = willWait ? provider.subscriptions().subscribe(channel) : new WakeSignal();
+        if (!willWait) return AcquireLoop.run(deadline, provider.retryStrategy(), new WakeSignal(), () -> attempt(token, tokenBytes, false));
+        // One attempt before subscribing: an uncontended acquire then costs no SUBSCRIBE/UNSUBSCRIBE.
+        // The loop's first attempt runs after subscribing, so a release in between is not missed.
         boolean acquired = false;
         try {
-            HeldLock held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, () -> attempt(token, tokenBytes, willWait));
-            acquired = held != null;
-            return held;
+            if (Thread.interrupted()) throw new InterruptedException();
+            HeldLock held = attempt(token, tokenBytes, true);
+            if (held != null) {
+                acquired = true;
+                return held;
+            }
+            String channel = keys.channel();
+            WakeSignal wake = provider.subscriptions().subscribe(channel);
+            try {
+                held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, () -> attempt(token, tokenBytes, true), 1);
+                acquired = held != null;
+                return held;
+            } finally {
+                provider.subscriptions().unsubscribe(channel);
+            }
         } finally {
-            if (willWait) provider.subscriptions().unsubscribe(channel);
-            if (!acquired && willWait) gaveUp(tokenBytes);
+            if (!acquired) gaveUp(tokenBytes);
         }
     }
 
