@@ -43,9 +43,14 @@ final class PgBouncer implements AutoCloseable {
      * server as that user whoever the client is.
      */
     PgBouncer(String poolMode, String authType, Map<String, String> users, String serverUser) {
+        this(poolMode, authType, users, serverUser, freePortOrFail());
+    }
+
+    /** As above, on {@code port}. */
+    PgBouncer(String poolMode, String authType, Map<String, String> users, String serverUser, int port) {
         URI db = database();
+        this.port = port;
         try {
-            port = freePort();
             dir = Files.createTempDirectory("dlock-pgbouncer", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
             StringBuilder userlist = new StringBuilder();
             users.forEach((user, password) -> userlist.append('"').append(user).append("\" \"").append(password).append("\"\n"));
@@ -105,6 +110,14 @@ final class PgBouncer implements AutoCloseable {
 
     private static URI database() {
         return URI.create(PostgresBackend.baseUrl().replaceFirst("^jdbc:", ""));
+    }
+
+    static int freePortOrFail() {
+        try {
+            return freePort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static int freePort() throws IOException {

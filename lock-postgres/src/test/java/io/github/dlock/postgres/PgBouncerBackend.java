@@ -20,6 +20,11 @@ final class PgBouncerBackend implements ConformanceBackend {
     }
 
     @Override
+    public java.util.Set<String> outsideNamespace() throws java.sql.SQLException {
+        return PostgresBackend.relations();
+    }
+
+    @Override
     public String providerUrl() {
         return url("keepAlive=1s&prefix=dlocktest");
     }

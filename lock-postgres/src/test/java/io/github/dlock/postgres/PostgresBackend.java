@@ -47,6 +47,22 @@ final class PostgresBackend implements ConformanceBackend {
         return LockProvider.open(url);
     }
 
+    /** The database's relations (a name injected into SQL could only leave a trace here). */
+    @Override
+    public java.util.Set<String> outsideNamespace() throws SQLException {
+        return relations();
+    }
+
+    static java.util.Set<String> relations() throws SQLException {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        try (Connection c = jdbc(); java.sql.Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery(
+                "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'")) {
+            while (rs.next()) names.add(rs.getString(1));
+        }
+        return names;
+    }
+
     @Override
     public String providerUrl() {
         return url;

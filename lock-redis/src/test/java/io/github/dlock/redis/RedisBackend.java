@@ -78,6 +78,25 @@ final class RedisBackend implements ConformanceBackend {
         return url;
     }
 
+    /** Keys without the tests' prefix, on every server of this backend. */
+    @Override
+    public java.util.Set<String> outsideNamespace() {
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        List<java.net.URI> uris = servers.isEmpty() ? List.of(java.net.URI.create(url.substring(0, url.indexOf('?'))))
+                : servers.stream().map(s -> java.net.URI.create("redis://" + s.address())).toList();
+        for (java.net.URI uri : uris) {
+            try (Jedis j = new Jedis(uri, TestClients.CONFIG)) {
+                String cursor = redis.clients.jedis.params.ScanParams.SCAN_POINTER_START;
+                do {
+                    redis.clients.jedis.resps.ScanResult<String> page = j.scan(cursor, new redis.clients.jedis.params.ScanParams().count(1000));
+                    page.getResult().stream().filter(k -> !k.startsWith("dlocktest:")).forEach(k -> keys.add(uri.getPort() + "/" + k));
+                    cursor = page.getCursor();
+                } while (!cursor.equals(redis.clients.jedis.params.ScanParams.SCAN_POINTER_START));
+            }
+        }
+        return keys;
+    }
+
     @Override
     public boolean hasLeases() {
         return true;

@@ -35,7 +35,12 @@ final class RedisServer implements AutoCloseable {
 
     /** Starts a server; {@code extraArgs} such as {@code --replicaof 127.0.0.1 6380}. */
     static RedisServer start(String... extraArgs) throws IOException, InterruptedException {
-        RedisServer server = new RedisServer(freePort(), List.of(extraArgs));
+        return startOn(freePort(), extraArgs);
+    }
+
+    /** Starts a server on {@code port} (e.g. one a provider was already pointed at). */
+    static RedisServer startOn(int port, String... extraArgs) throws IOException, InterruptedException {
+        RedisServer server = new RedisServer(port, List.of(extraArgs));
         server.launch();
         synchronized (STARTED) {
             STARTED.add(server);
@@ -54,6 +59,8 @@ final class RedisServer implements AutoCloseable {
             if (!process.isAlive()) throw new IOException("redis-server on port " + port + " exited: " + Files.readString(dir.resolve("server.log")));
             try (Jedis j = new Jedis(new redis.clients.jedis.HostAndPort("127.0.0.1", port), TestClients.CONFIG)) {
                 if ("PONG".equals(j.ping())) return;
+            } catch (redis.clients.jedis.exceptions.JedisDataException needsPassword) {
+                return; // it answers: NOAUTH, started with --requirepass
             } catch (RuntimeException notYet) {
                 Thread.sleep(20);
             }
@@ -95,7 +102,7 @@ final class RedisServer implements AutoCloseable {
         stop();
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

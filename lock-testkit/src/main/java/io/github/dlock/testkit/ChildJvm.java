@@ -31,13 +31,18 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code ChildWorker} with {@code args}. */
     public static ChildJvm start(String... args) throws IOException {
+        return startMain(ChildWorker.class, args);
+    }
+
+    /** Starts {@code main} (a class with a main method on the test class path) with {@code args}. */
+    public static ChildJvm startMain(Class<?> main, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx128m");
         command.add("-XX:TieredStopAtLevel=1");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add(ChildWorker.class.getName());
+        command.add(main.getName());
         command.addAll(List.of(args));
         return new ChildJvm(new ProcessBuilder(command).redirectErrorStream(true).start());
     }

@@ -1,0 +1,103 @@
+package io.github.dlock.testkit.torture;
+
+import io.github.dlock.DistributedLock;
+import io.github.dlock.LockException;
+import io.github.dlock.LockHandle;
+import io.github.dlock.LockProvider;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * One torture worker process: until its deadline, takes one of {@link Torture#MUTEX} (exclusive),
+ * {@link Torture#RW} (read or write) or {@link Torture#SEMAPHORE} ({@link Torture#PERMITS}
+ * permits) at random, and logs each critical section: an {@code S} line when it starts, an
+ * {@code E} line when it ends (so a section cut short by {@code kill -9} is still known). An
+ * exclusive section also increments a plain counter file (read, pause, write: a lost update
+ * if two ever overlap) and writes its fencing token to a {@link GuardedResource}, whether or not
+ * the lock was lost meanwhile, so that fencing, not luck, is what stops stale writes.
+ *
+ * <p>Arguments: {@code URL DIR WORKER SECONDS SEED}.
+ */
+public final class TortureWorker {
+    private TortureWorker() {}
+
+    public static void main(String[] args) throws Exception {
+        String url = args[0];
+        Path dir = Path.of(args[1]);
+        String worker = args[2];
+        long end = System.nanoTime() + Long.parseLong(args[3]) * 1_000_000_000L;
+        Random random = new Random(Long.parseLong(args[4]));
+        try (LockProvider provider = LockProvider.open(url);
+                OutputStream log = new FileOutputStream(dir.resolve("worker-" + worker + ".log").toFile(), true)) {
+            System.out.println("READY");
+            System.out.flush();
+            while (System.nanoTime() < end) {
+                int op = random.nextInt(4);
+                String name = op == 0 ? Torture.MUTEX : op == 3 ? Torture.SEMAPHORE : Torture.RW;
+                String mode = op == 0 ? "exclusive" : op == 1 ? "read" : op == 2 ? "write" : "permit";
+                DistributedLock lock = switch (op) {
+                    case 0 -> provider.lock(name);
+                    case 1 -> provider.readWriteLock(name).readLock();
+                    case 2 -> provider.readWriteLock(name).writeLock();
+                    default -> provider.semaphore(name, Torture.PERMITS);
+                };
+                Optional<LockHandle> acquired;
+                try {
+                    acquired = lock.tryAcquire(Duration.ofSeconds(2));
+                } catch (LockException e) {
+                    line(log, "X\t" + worker + "\t" + name + "\t" + System.nanoTime() + "\t" + oneLine(e));
+                    Thread.sleep(50);
+                    continue;
+                }
+                if (acquired.isEmpty()) continue;
+                try (LockHandle handle = acquired.get()) {
+                    section(log, dir, worker, name, mode, handle, random);
+                } catch (LockException e) {
+                    line(log, "X\t" + worker + "\t" + name + "\t" + System.nanoTime() + "\t" + oneLine(e)); // e.g. release after loss
+                }
+            }
+        }
+    }
+
+    private static void section(OutputStream log, Path dir, String worker, String name, String mode, LockHandle handle, Random random)
+            throws IOException, InterruptedException {
+        long token = handle.fencingToken();
+        long start = System.nanoTime();
+        line(log, "S\t" + worker + "\t" + name + "\t" + mode + "\t" + token + "\t" + start);
+        int incremented = 0;
+        String write = "-";
+        if (mode.equals("exclusive") || mode.equals("write")) {
+            Path counter = dir.resolve("counter-" + name);
+            long value = Files.exists(counter) ? Long.parseLong(Files.readString(counter).trim()) : 0;
+            Thread.sleep(pause(random)); // widen the window in which an overlap would lose an update
+            Files.writeString(counter, Long.toString(value + 1));
+            incremented = 1;
+            write = GuardedResource.write(dir.resolve("resource-" + name), token, worker) ? "accepted" : "rejected";
+        } else {
+            Thread.sleep(pause(random));
+        }
+        long endNanos = System.nanoTime();
+        line(log, "E\t" + worker + "\t" + name + "\t" + mode + "\t" + token + "\t" + start + "\t" + endNanos + "\t" + incremented + "\t" + write
+                + "\t" + (handle.isLost() ? "lost" : "held"));
+    }
+
+    /** Mostly 0–2 ms; one section in four lasts 20–50 ms, so that many kills land inside a section. */
+    private static long pause(Random random) {
+        return random.nextInt(4) == 0 ? 20 + random.nextInt(31) : random.nextInt(3);
+    }
+
+    private static void line(OutputStream log, String text) throws IOException {
+        log.write((text + "\n").getBytes(StandardCharsets.UTF_8)); // one write per line: a kill cannot split it
+    }
+
+    private static String oneLine(Throwable e) {
+        return (e.getClass().getSimpleName() + ": " + e.getMessage()).replaceAll("\\s+", " ");
+    }
+}
