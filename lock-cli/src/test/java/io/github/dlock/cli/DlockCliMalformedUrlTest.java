@@ -20,7 +20,7 @@ class DlockCliMalformedUrlTest {
     @Test
     void malformedUrlsOfEveryScheme_exit64_withAClearLine_andNoPassword() throws Exception {
         List<String> bad = List.of(
-                "file:", "file:///", "file:///tmp/dlock?retry=sometimes", "file:///tmp/dlock?maxAttempts=0",
+                "file:", "file:///tmp/dlock?colour=blue", "file:///tmp/dlock?retry=sometimes", "file:///tmp/dlock?maxAttempts=0",
                 "redis://u:hunter2@127.0.0.1:notaport", "redis://u:hunter2@:6379", "redis://u:hunter2@127.0.0.1:6379/notadb",
                 "redis://u:hunter2@127.0.0.1:6379?lease=-1s", "rediss://u:hunter2@127.0.0.1:6379?poolSize=0",
                 "redis://u:hunter2@127.0.0.1:1,127.0.0.1:notaport,127.0.0.1:3", "redis://u:hunter2@127.0.0.1:6379?renew=perhaps",
