@@ -117,8 +117,7 @@ public final class TortureCheck {
     }
 
     private static long counter(Path dir, String name) throws IOException {
-        Path file = dir.resolve("counter-" + name);
-        return Files.exists(file) ? Long.parseLong(Files.readString(file).trim()) : 0;
+        return TortureWorker.readCounter(dir.resolve("counter-" + name));
     }
 
     /** {accepted writes, accepted with a token not above the previous accepted one}. */

@@ -75,9 +75,9 @@ public final class TortureWorker {
         String write = "-";
         if (mode.equals("exclusive") || mode.equals("write")) {
             Path counter = dir.resolve("counter-" + name);
-            long value = Files.exists(counter) ? Long.parseLong(Files.readString(counter).trim()) : 0;
+            long value = readCounter(counter);
             Thread.sleep(pause(random)); // widen the window in which an overlap would lose an update
-            Files.writeString(counter, Long.toString(value + 1));
+            writeCounter(counter, value + 1);
             incremented = 1;
             write = GuardedResource.write(dir.resolve("resource-" + name), token, worker) ? "accepted" : "rejected";
         } else {
@@ -86,6 +86,24 @@ public final class TortureWorker {
         long endNanos = System.nanoTime();
         line(log, "E\t" + worker + "\t" + name + "\t" + mode + "\t" + token + "\t" + start + "\t" + endNanos + "\t" + incremented + "\t" + write
                 + "\t" + (handle.isLost() ? "lost" : "held"));
+    }
+
+    /** The counter's value: a fixed-width number, or 0 if never written. */
+    static long readCounter(Path counter) throws IOException {
+        if (!Files.exists(counter)) return 0;
+        String text = Files.readString(counter).trim();
+        return text.isEmpty() ? 0 : Long.parseLong(text);
+    }
+
+    /**
+     * Overwrites the counter in place with one small write (no truncation first), so a holder
+     * killed mid-write cannot leave it empty; a lost update stays a lost update.
+     */
+    private static void writeCounter(Path counter, long value) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(counter, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(String.format("%020d", value).getBytes(StandardCharsets.US_ASCII)), 0);
+        }
     }
 
     /** Mostly 0–2 ms; one section in four lasts 20–50 ms, so that many kills land inside a section. */
