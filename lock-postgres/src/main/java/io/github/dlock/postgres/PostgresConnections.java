@@ -188,6 +188,29 @@ final class PostgresConnections implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets {@code lock_timeout} (for the transaction when {@code transactional}, else for the
+     * session), then waits in the server for {@code lock} and returns its fencing token. The
+     * waiting statement is published in {@code running} so that it can be cancelled.
+     */
+    long waitForLock(Connection c, Advisory lock, long timeoutMs, boolean transactional, AtomicReference<Statement> running) throws SQLException {
+        try (java.sql.PreparedStatement set = c.prepareStatement("SELECT set_config('lock_timeout', ?, ?)")) {
+            set.setString(1, timeoutMs + "ms");
+            set.setBoolean(2, transactional);
+            set.executeQuery().close();
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement(lock.waitSql(sequence, transactional))) {
+            running.set(ps);
+            lock.bind(ps, 1);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            } finally {
+                running.set(null);
+            }
+        }
+    }
+
     private static void cancel(Statement statement) {
         if (statement == null) return;
         try {

@@ -131,21 +131,11 @@ final class SessionLocking implements AdvisoryLocking {
     private long waitStatement(PostgresSession session, Advisory lock, long timeoutMs, java.util.concurrent.atomic.AtomicReference<Statement> running)
             throws SQLException {
         Connection c = session.connection();
-        try (PreparedStatement set = c.prepareStatement("SELECT set_config('lock_timeout', ?, false)")) {
-            set.setString(1, timeoutMs + "ms");
-            set.executeQuery().close();
-        }
-        try (PreparedStatement ps = c.prepareStatement(lock.waitSql(connections.sequence(), false))) {
-            running.set(ps);
-            lock.bind(ps, 1);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
+        try {
+            return connections.waitForLock(c, lock, timeoutMs, false, running);
         } finally {
-            running.set(null);
             try (Statement reset = c.createStatement()) {
-                reset.execute("RESET lock_timeout");
+                reset.execute("RESET lock_timeout"); // the session goes on holding the lock
             }
         }
     }

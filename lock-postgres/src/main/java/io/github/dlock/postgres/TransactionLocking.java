@@ -2,14 +2,10 @@ package io.github.dlock.postgres;
 
 import io.github.dlock.spi.Deadline;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Transaction-scoped advisory locks, safe behind a pooler in transaction mode (PgBouncer's
@@ -70,7 +66,7 @@ final class TransactionLocking implements AdvisoryLocking {
             long timeoutMs = deadline.isUnbounded() ? 0 : TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos());
             if (!deadline.isUnbounded() && timeoutMs < 1) return null;
             try {
-                token = connections.runCancellable(running -> waitStatement(session.connection(), lock, timeoutMs, running));
+                token = connections.runCancellable(running -> connections.waitForLock(session.connection(), lock, timeoutMs, true, running));
             } catch (InterruptedException e) {
                 session.discardOnClose();
                 throw e;
@@ -84,23 +80,6 @@ final class TransactionLocking implements AdvisoryLocking {
             return hold(acquirer, session, lock, token);
         } finally {
             if (token <= 0) end(session);
-        }
-    }
-
-    private long waitStatement(Connection c, Advisory lock, long timeoutMs, AtomicReference<Statement> running) throws SQLException {
-        try (PreparedStatement set = c.prepareStatement("SELECT set_config('lock_timeout', ?, true)")) {
-            set.setString(1, timeoutMs + "ms");
-            set.executeQuery().close();
-        }
-        try (PreparedStatement ps = c.prepareStatement(lock.waitSql(connections.sequence(), true))) {
-            running.set(ps);
-            lock.bind(ps, 1);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            } finally {
-                running.set(null);
-            }
         }
     }
 

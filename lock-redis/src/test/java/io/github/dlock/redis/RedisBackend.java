@@ -41,6 +41,12 @@ final class RedisBackend implements ConformanceBackend {
         return single;
     }
 
+    /** Servers of a test's own (one, or several for Redlock) with {@code options}. */
+    static RedisBackend on(List<RedisServer> servers, String options) {
+        String hosts = servers.stream().map(RedisServer::address).collect(Collectors.joining(","));
+        return new RedisBackend("redis://" + hosts + "?" + options, servers);
+    }
+
     static synchronized RedisBackend redlock() {
         if (redlock == null) {
             try {

@@ -38,6 +38,18 @@ final class RedisServer implements AutoCloseable {
         return startOn(freePort(), extraArgs);
     }
 
+    /** {@link #start}, for static initializers: failures become unchecked. */
+    static RedisServer startOrFail() {
+        try {
+            return start();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot start redis-server (is it on PATH?)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Starts a server on {@code port} (e.g. one a provider was already pointed at). */
     static RedisServer startOn(int port, String... extraArgs) throws IOException, InterruptedException {
         RedisServer server = new RedisServer(port, List.of(extraArgs));

@@ -1,11 +1,8 @@
 package io.github.dlock.redis;
 
-import io.github.dlock.LockProvider;
 import io.github.dlock.testkit.ConformanceBackend;
 import io.github.dlock.testkit.TortureConformance;
 import io.github.dlock.testkit.torture.Torture;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 
@@ -14,32 +11,11 @@ import java.util.List;
  * lease on it is gone: a lease-breaking fault), besides workers killed with kill -9.
  */
 class RedisTortureTest extends TortureConformance {
-    private static final RedisServer SERVER = start();
-
-    private static RedisServer start() {
-        try {
-            return RedisServer.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
+    private static final RedisServer SERVER = RedisServer.startOrFail();
 
     @Override
     protected ConformanceBackend backend() {
-        return new ConformanceBackend() {
-            @Override
-            public LockProvider openProvider() {
-                return LockProvider.open(providerUrl());
-            }
-
-            @Override
-            public String providerUrl() {
-                return "redis://" + SERVER.address() + "?lease=2s&prefix=torture";
-            }
-        };
+        return RedisBackend.on(List.of(SERVER), "lease=2s&prefix=torture");
     }
 
     @Override
