@@ -127,25 +127,24 @@ final class Report {
         md.append("Each thread locks a name of its own. Floor: the same protocol done raw on one connection (or file) per thread — ");
         md.append("NIO `FileChannel.lock()` + `release()`; Jedis with the same two EVALSHAs; the same on three servers, pipelined; ");
         md.append("JDBC `pg_try_advisory_lock` + `pg_advisory_unlock`. Allocation from JMH's `-prof gc` (`gc.alloc.rate.norm`).\n\n");
-        md.append("| backend | threads | dlock ops/s | floor ops/s | dlock / floor | dlock B/op | floor B/op |\n|---|---|---|---|---|---|---|\n");
-        for (String backend : BACKENDS) {
-            for (int threads : BenchMain.THREADS) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s |%n", backend, threads, ops(backend, threads, 0),
-                        ops(backend, threads, 1), ratioWithRange(backend, threads), bytes(backend, threads, 2), bytes(backend, threads, 3)));
-            }
-        }
-        md.append('\n');
+        pairTable(md, "backend", "floor", BACKENDS);
     }
 
     private void redisson(StringBuilder md) {
         md.append("## Redis: dlock vs Redisson (same server, uncontended)\n\n");
         md.append("Mutex (`RLock`), reader-writer write side (`RReadWriteLock`), semaphore of 3 (`RSemaphore`); each thread on names of its own; ");
         md.append("both libraries keep leases renewed in the background.\n\n");
-        md.append("| kind | threads | dlock ops/s | Redisson ops/s | dlock / Redisson | dlock B/op | Redisson B/op |\n|---|---|---|---|---|---|---|\n");
-        for (String kind : List.of("Mutex", "WriteLock", "Semaphore")) {
+        pairTable(md, "kind", "Redisson", List.of("Mutex", "WriteLock", "Semaphore"));
+    }
+
+    /** One row per pair label and thread count: both sides' ops/s, the ratio with its range, both sides' allocation. */
+    private void pairTable(StringBuilder md, String labelColumn, String peer, List<String> labels) {
+        md.append(String.format("| %s | threads | dlock ops/s | %s ops/s | dlock / %s | dlock B/op | %s B/op |%n|---|---|---|---|---|---|---|%n",
+                labelColumn, peer, peer, peer));
+        for (String label : labels) {
             for (int threads : BenchMain.THREADS) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s |%n", kind, threads, ops(kind, threads, 0),
-                        ops(kind, threads, 1), ratioWithRange(kind, threads), bytes(kind, threads, 2), bytes(kind, threads, 3)));
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s |%n", label, threads, ops(label, threads, 0),
+                        ops(label, threads, 1), ratioWithRange(label, threads), bytes(label, threads, 2), bytes(label, threads, 3)));
             }
         }
         md.append('\n');

@@ -38,8 +38,9 @@ final class PostgresConnections implements AutoCloseable {
     private volatile boolean sequenceReady;
 
     /**
-     * @param noServerPreparedStatements whether borrowed connections must not create named
-     *     server-side statements (a pooler in transaction mode moves clients between backends)
+     * @param noServerPreparedStatements whether borrowed connections must be told not to create
+     *     named server-side statements (a pooler in transaction mode moves clients between
+     *     backends); false when the pool is configured that way already
      */
     PostgresConnections(DataSource dataSource, String sequence, boolean noServerPreparedStatements) {
         this.dataSource = dataSource;
@@ -225,9 +226,12 @@ final class PostgresConnections implements AutoCloseable {
         return LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || QUERY_CANCELED.equals(e.getSQLState());
     }
 
-    /** The exception for a wait that PostgreSQL ended with a deadlock (40P01), or null for another error. */
-    static LockBackendException deadlock(SQLException e, String what) {
-        if (!DEADLOCK_DETECTED.equals(e.getSQLState())) return null;
+    /**
+     * The exception for a wait on {@code what} that failed other than by timeout: a deadlock
+     * (40P01) says so and how to avoid it; anything else is a backend failure.
+     */
+    static LockBackendException waitFailed(SQLException e, String what) {
+        if (!DEADLOCK_DETECTED.equals(e.getSQLState())) return failure("wait for " + what + " failed", e);
         return new LockBackendException("PostgreSQL detected a deadlock while waiting for " + what + ": this process holds "
                 + "a lock another waiter needs; take several locks in one global order (LockSet.acquireAll does)", e);
     }

@@ -97,7 +97,8 @@ public final class PostgresLockProvider implements LockProvider {
             dataSource = ownPool;
         }
         this.transactional = b.transactionPooling;
-        this.connections = new PostgresConnections(dataSource, b.sequence, b.transactionPooling);
+        // the provider's own pool already has prepareThreshold=0; a caller's connections get it when borrowed
+        this.connections = new PostgresConnections(dataSource, b.sequence, b.transactionPooling && b.dataSource != null);
         this.locking = b.transactionPooling ? new TransactionLocking(connections) : new SessionLocking(connections, b.poolSize);
         this.notifications = new PostgresNotifications(dataSource, !b.transactionPooling);
         this.runtime = new ProviderRuntime(b.description, Ticker.system());
@@ -117,7 +118,7 @@ public final class PostgresLockProvider implements LockProvider {
 
     @Override
     public DistributedReadWriteLock readWriteLock(String name) {
-        return runtime.readWriteLock(name, n -> new PostgresReadWriteLock.Read(this, n), n -> new PostgresReadWriteLock.Write(this, n));
+        return runtime.readWriteLock(name, n -> new PostgresReadWriteLock(this, n, true), n -> new PostgresReadWriteLock(this, n, false));
     }
 
     @Override

@@ -75,9 +75,7 @@ public final class PostgresTransactionLocks {
         try {
             token = connections.runCancellable(running -> waitInSavepoint(connection, key, Math.max(1, timeout.toMillis()), running));
         } catch (SQLException e) {
-            var deadlock = PostgresConnections.deadlock(e, "transaction lock " + Arguments.describe(name));
-            if (deadlock != null) throw deadlock;
-            throw PostgresConnections.failure("transaction lock wait failed", e);
+            throw PostgresConnections.waitFailed(e, "transaction lock " + Arguments.describe(name));
         }
         if (token == null) throw new LockTimeoutException("timed out after " + timeout + " waiting for transaction lock " + Arguments.describe(name));
         return token;

@@ -154,9 +154,7 @@ final class SessionLocking implements AdvisoryLocking {
                 throw PostgresConnections.failure("cannot draw a fencing token", again);
             }
         }
-        var deadlock = PostgresConnections.deadlock(e, "an advisory lock");
-        if (deadlock != null) throw deadlock;
-        throw PostgresConnections.failure("advisory lock wait failed", e);
+        throw PostgresConnections.waitFailed(e, "an advisory lock");
     }
 
     private static boolean heldBySession(PostgresSession session, Advisory lock) {

@@ -72,9 +72,7 @@ final class TransactionLocking implements AdvisoryLocking {
                 throw e;
             } catch (SQLException e) {
                 if (PostgresConnections.isTimeoutOrCancel(e)) return null; // the aborted transaction holds nothing
-                var deadlock = PostgresConnections.deadlock(e, "an advisory lock");
-                if (deadlock != null) throw deadlock;
-                throw PostgresConnections.failure("advisory lock wait failed", e);
+                throw PostgresConnections.waitFailed(e, "an advisory lock");
             }
             session.tookByWaiting(lock);
             return hold(acquirer, session, lock, token);
