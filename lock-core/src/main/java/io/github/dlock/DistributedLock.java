@@ -3,6 +3,7 @@ package io.github.dlock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * A named lock shared by every process that uses the same backing store and name. Objects
@@ -10,7 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * returns a new {@link LockHandle} that owns the lock until released.
  *
  * <p>Locks are not re-entrant. Blocking calls honour thread interruption: an interrupted
- * waiter throws {@link InterruptedException} and holds nothing.
+ * waiter throws {@link InterruptedException} and holds nothing. Closing the provider wakes
+ * every waiter at once: blocking calls then throw {@link IllegalStateException} saying the
+ * provider was closed, and pending {@code acquireAsync} futures fail with it.
  */
 public interface DistributedLock {
 
@@ -38,8 +41,15 @@ public interface DistributedLock {
     LockHandle acquire(Duration timeout) throws InterruptedException;
 
     /**
-     * One attempt, no waiting. Returns empty when someone else holds the lock. If the calling
-     * thread's interrupt status is set, may return empty; the status is preserved.
+     * One attempt, no waiting. Returns empty when someone else holds the lock, or, for a read
+     * lock, when a writer waits for it. Otherwise it never yields to waiters: where a backend
+     * makes waiters take turns (the file backend's processes waiting for a mutex or semaphore),
+     * only waiting acquires take turns, and this attempt takes a free lock whoever waits. If the
+     * calling thread's interrupt status is set, may return empty; the status is preserved.
+     *
+     * @throws LockBackendException if the store fails, or cannot serve the attempt within its
+     *     call timeout (e.g. Redis: every connection of the provider stayed busy that long)
+     * @throws IllegalStateException if the provider is closed
      */
     Optional<LockHandle> tryAcquire();
 
@@ -52,9 +62,34 @@ public interface DistributedLock {
     Optional<LockHandle> tryAcquire(Duration timeout) throws InterruptedException;
 
     /**
-     * Acquires on a provider-owned thread. The future fails with {@link LockTimeoutException}
-     * on timeout. Cancelling the future stops the wait; a lock obtained after cancellation is
-     * released at once.
+     * Acquires on a thread of the provider's: a new virtual thread per call on JDK 21 and later,
+     * else a daemon platform thread of a cached pool (one per pending acquisition). As
+     * {@link #acquireAsync(Duration, Executor)} otherwise.
      */
     CompletableFuture<LockHandle> acquireAsync(Duration timeout);
+
+    /**
+     * Acquires as {@link #acquire(Duration)} would, on a thread of {@code executor}, and
+     * completes the future with the handle. The future fails with
+     * {@link LockTimeoutException} on timeout, {@link LockBackendException} if the store
+     * failed, and {@link IllegalStateException} if the provider is (or gets) closed first.
+     *
+     * <p><b>Cancellation.</b> {@code cancel(true)} and {@code cancel(false)} both stop the wait:
+     * the thread running this acquisition is interrupted (only while it runs it; the interrupt
+     * is cleared before the thread goes back to {@code executor}). A lock obtained in the race
+     * with cancellation is released at once, so a cancelled future never leaves anything
+     * held.
+     *
+     * <p><b>Other interrupts.</b> If the thread running the acquisition is interrupted by anyone
+     * but this future's own cancellation (the executor's owner, e.g. {@code shutdownNow()}, or
+     * the caller itself when {@code executor} runs tasks on the calling thread and the caller's
+     * interrupt status is set), the future is cancelled and the thread's interrupt status stays
+     * set, so the interrupt is not lost. If both happen at once, the interrupt may be taken for
+     * the cancellation's and cleared.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if the provider is closed
+     */
+    CompletableFuture<LockHandle> acquireAsync(Duration timeout, Executor executor);
 }

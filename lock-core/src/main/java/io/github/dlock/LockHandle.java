@@ -39,7 +39,17 @@ public interface LockHandle extends AutoCloseable {
     /**
      * Completes (normally) when the lock is known to be lost while still held: lease expiry,
      * a dead connection, the lock file being deleted, a server restart. It never completes
-     * if the handle is released normally. The returned stage cannot be completed by callers.
+     * if the handle is released normally. The returned stage cannot be completed by callers,
+     * and it is the same object on every call.
+     *
+     * <p><b>Where callbacks run.</b> {@link #isLost()} turns true the moment the loss is
+     * detected; the stage is then completed on a thread of dlock's own, one per loss (a new
+     * virtual thread on JDK 21+, else a daemon thread named {@code dlock-lost-N}), never on
+     * the thread that detected the loss (a lease renewer, keep-alive or file watchdog). So
+     * callbacks registered before the loss run there and <b>may block</b> without delaying
+     * renewals or the detection of other losses. A callback registered after the loss runs on
+     * the registering thread, as usual for {@link CompletionStage}; use the {@code ...Async}
+     * variants to pick an executor of your own.
      */
     CompletionStage<Void> lost();
 
@@ -75,6 +85,9 @@ public interface LockHandle extends AutoCloseable {
      *
      * @throws LockBackendException if the backing store failed while releasing a lock that
      *     was not lost; the handle counts as released all the same
+     * @throws IllegalStateException if the provider was closed while this release was under
+     *     way (its connections shut under it); the store ends the hold with the connection or
+     *     its lease, and the handle counts as released
      */
     void release();
 

@@ -69,7 +69,11 @@ public interface LockProvider extends AutoCloseable {
      * The semaphore {@code name} with {@code permits} permits; all users of the name must
      * agree on the count.
      *
-     * @throws IllegalArgumentException if {@code permits} is not positive, or for a bad name
+     * <p>The largest permit count differs per backend, because some take one OS lock or
+     * advisory key per permit: file 65,536; PostgreSQL 1,024; Redis {@link Integer#MAX_VALUE}.
+     *
+     * @throws IllegalArgumentException if {@code permits} is not positive or above the
+     *     backend's limit (the message names it), or for a bad name
      */
     DistributedSemaphore semaphore(String name, int permits);
 

@@ -1,13 +1,14 @@
 package io.github.dlock;
 
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.internal.LockIdentity;
 import io.github.dlock.spi.Deadline;
 import io.github.dlock.spi.Ticker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.IdentityHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,14 +22,31 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>Locks are always taken in one global order (by name, then mode), whatever order the
- * caller passes them in, so two processes locking overlapping sets cannot deadlock. All of
- * them share one deadline; if any cannot be taken in time, those already taken are released
- * before the exception propagates.
+ * <p>Locks are always taken in one global order, whatever order the caller passes them in, so
+ * two threads or processes locking overlapping sets cannot deadlock. The order compares, in
+ * turn:
+ * <ol>
+ *   <li>the {@linkplain DistributedLock#name() name}, by {@link String#compareTo};
+ *   <li>the {@linkplain DistributedLock#mode() mode}, in {@link LockMode} declaration order;
+ *   <li>the description of the lock's provider (e.g. {@code file:///var/lock/app} or
+ *       {@code redis://host:6379}; it names the store and carries no credentials), by
+ *       {@link String#compareTo}: the same in every process that configures the store the
+ *       same way;
+ *   <li>for providers with equal descriptions, the order in which they were created in this
+ *       JVM.
+ * </ol>
+ * The last step is the only one that depends on the process; it matters only when one set
+ * holds locks of the same name and mode from two providers with the same description. Locks of
+ * implementations other than dlock's own (which have no provider description) come after
+ * dlock's among locks of equal name and mode, and among themselves keep the caller's order.
+ *
+ * <p>All of them share one deadline; if any cannot be taken in time, those already taken are
+ * released before the exception propagates.
  */
 public final class LockSet implements AutoCloseable {
-    private static final Comparator<DistributedLock> ORDER =
-            Comparator.comparing(DistributedLock::name).thenComparing(DistributedLock::mode);
+    private static final Comparator<DistributedLock> ORDER = Comparator.comparing(DistributedLock::name)
+            .thenComparing(DistributedLock::mode)
+            .thenComparing(LockSet::compareProviders);
 
     private final List<LockHandle> handles;
 
@@ -41,18 +59,23 @@ public final class LockSet implements AutoCloseable {
      *
      * @throws LockTimeoutException if some lock could not be taken in time; none is held then
      * @throws InterruptedException if interrupted while waiting; none is held then
-     * @throws IllegalArgumentException if no locks are given, one is given twice, or the
-     *     timeout is negative
+     * @throws IllegalArgumentException if no locks are given, the timeout is negative, or one
+     *     lock is given twice: two objects of the same provider, kind and name (both sides of
+     *     one read-write lock count as one lock), which would otherwise wait for each other
+     *     until the timeout; nothing is acquired then
      */
     public static LockSet acquireAll(Duration timeout, DistributedLock... locks) throws InterruptedException {
         Objects.requireNonNull(locks, "locks");
         Deadline deadline = Deadline.after(timeout, Ticker.system());
         if (locks.length == 0) throw new IllegalArgumentException("locks must not be empty");
-        Map<DistributedLock, Boolean> seen = new IdentityHashMap<>();
+        Map<Object, Integer> seen = new HashMap<>();
         for (int i = 0; i < locks.length; i++) {
             Objects.requireNonNull(locks[i], "locks[" + i + "]");
-            if (seen.put(locks[i], Boolean.TRUE) != null) {
-                throw new IllegalArgumentException("locks[" + i + "] (" + Arguments.describe(locks[i].name()) + ") is given twice");
+            Object identity = locks[i] instanceof LockIdentity ? ((LockIdentity) locks[i]).lockIdentity() : new IdentityKey(locks[i]);
+            Integer first = seen.putIfAbsent(identity, i);
+            if (first != null) {
+                throw new IllegalArgumentException("locks[" + first + "] and locks[" + i + "] are the same lock ("
+                        + Arguments.describe(locks[i].name()) + ", same provider and kind): it is given twice, and would wait for itself");
             }
         }
         List<DistributedLock> ordered = new ArrayList<>(List.of(locks));
@@ -83,6 +106,36 @@ public final class LockSet implements AutoCloseable {
     @Override
     public void close() {
         release();
+    }
+
+    /** Provider description, then creation order in this JVM; locks core does not know come last (a stable sort keeps their order). */
+    private static int compareProviders(DistributedLock a, DistributedLock b) {
+        if (!(a instanceof LockIdentity) || !(b instanceof LockIdentity)) {
+            return Boolean.compare(!(a instanceof LockIdentity), !(b instanceof LockIdentity));
+        }
+        LockIdentity x = (LockIdentity) a;
+        LockIdentity y = (LockIdentity) b;
+        int byDescription = x.providerDescription().compareTo(y.providerDescription());
+        return byDescription != 0 ? byDescription : Long.compare(x.providerSequence(), y.providerSequence());
+    }
+
+    /** Identity equality for lock implementations core does not know. */
+    private static final class IdentityKey {
+        private final Object lock;
+
+        IdentityKey(Object lock) {
+            this.lock = lock;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof IdentityKey && ((IdentityKey) o).lock == lock;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(lock);
+        }
     }
 
     private static void releaseAll(List<LockHandle> handles) {

@@ -50,7 +50,9 @@ final class DemoCommand implements Callable<Integer> {
         if (rounds < 1 || rounds > 100) throw new ParameterException(spec.commandLine(), "--rounds must be within [1, 100]: " + rounds);
         PrintWriter out = spec.commandLine().getOut();
         String url = parent.effectiveUrl();
-        parent.openProvider().close(); // fail fast, with exit 64 or 69, on a bad or unreachable URL
+        try (io.github.dlock.LockProvider probe = parent.openProvider()) {
+            probe.holders(DemoWorker.LOCK); // one round trip: fail fast, with exit 64 or 69 and one line, on a bad or unreachable store
+        }
         out.printf("dlock demo: %d worker processes, each %d rounds of: mutex '%s', then one of %d permits of semaphore '%s'%n",
                 workers, rounds, DemoWorker.LOCK, DemoWorker.POOL_PERMITS, DemoWorker.POOL);
         out.println("lock store: " + io.github.dlock.internal.Arguments.redactUrl(url));

@@ -30,6 +30,9 @@ public final class DemoWorker {
                 hold(lock, worker, Duration.ofMillis(80));
                 hold(pool, worker, Duration.ofMillis(150));
             }
+        } catch (io.github.dlock.LockException e) {
+            System.err.println("dlock demo " + worker + ": " + e.getMessage()); // one line, not a stack trace
+            System.exit(ExitCodes.UNAVAILABLE);
         }
     }
 

@@ -4,7 +4,6 @@ import io.github.dlock.LockBackendException;
 import io.github.dlock.LockProvider;
 import io.github.dlock.internal.Arguments;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,20 +12,20 @@ import picocli.CommandLine.Option;
 @Command(name = "dlock", mixinStandardHelpOptions = true, version = "dlock 0.1.0",
         description = "Runs a command while holding a distributed lock or semaphore permit, and shows who holds a lock.",
         subcommands = {RunCommand.class, StatusCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "URL: --url, else $DLOCK_URL, else file://<tmpdir>/dlock (no server needed).",
+        footer = {"", "URL: --url, else $DLOCK_URL, else file://<tmpdir>/dlock-<user> (no server needed).",
             "Exit codes: the command's own; 64 bad usage; 69 lock store unavailable; 70 lock lost while the command ran;",
             "75 not acquired within the timeout; 126/127 command not executable / not found."})
 public final class DlockCommand {
-    @Option(names = "--url", paramLabel = "URL",
-            description = "Lock store: file:///dir, redis://host:port, postgresql://host/db ... Default: $DLOCK_URL or file://<tmpdir>/dlock")
+    @Option(names = "--url", paramLabel = "URL", scope = CommandLine.ScopeType.INHERIT,
+            description = "Lock store: file:///dir, redis://host:port, postgresql://host/db ... Default: $DLOCK_URL or file://<tmpdir>/dlock-<user>")
     String url;
 
-    /** The URL to use: the option, else {@code $DLOCK_URL}, else a directory under the temp dir. */
+    /** The URL to use: the option, else {@code $DLOCK_URL}, else this user's directory under the temp dir ({@link DefaultDirectory}). */
     String effectiveUrl() {
         if (url != null) return url;
         String env = System.getenv("DLOCK_URL");
         if (env != null && !env.isBlank()) return env;
-        return Path.of(System.getProperty("java.io.tmpdir"), "dlock").toUri().toString();
+        return DefaultDirectory.get().toUri().toString();
     }
 
     LockProvider openProvider() {

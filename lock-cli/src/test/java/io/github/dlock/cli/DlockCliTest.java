@@ -157,6 +157,64 @@ class DlockCliTest {
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("check: ") && l.endsWith("-> OK")), r.out());
     }
 
+    @Test
+    void dlockKilled_withSigkill_takesTheCommandWithIt() throws Exception {
+        Path pidFile = temp.resolve("command.pid");
+        DlockProcess p = start("--url", url, "run", "guarded", "--", "sh", "-c", "echo $$ > command.pid.tmp; mv command.pid.tmp command.pid; exec sleep 120");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(pidFile)) {
+            assertTrue(System.nanoTime() < deadline, "the command never started");
+            Thread.sleep(20);
+        }
+        ProcessHandle command = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).orElseThrow();
+        p.kill(); // SIGKILL: no shutdown hook runs; the lock is freed by the OS
+        try {
+            command.onExit().get(30, TimeUnit.SECONDS); // TimeoutException: the command outlived dlock, running unguarded
+        } finally {
+            command.destroyForcibly();
+        }
+    }
+
+    @Test
+    void dlockKilled_theMomentTheCommandStarts_stillTakesTheCommandWithIt() throws Exception {
+        // The command SIGKILLs dlock as its first act: no window may exist in which the command
+        // runs before something that outlives dlock watches it.
+        Path pidFile = temp.resolve("command.pid");
+        Path go = temp.resolve("dlock.pid");
+        DlockProcess p = start("--url", url, "run", "guarded", "--", "sh", "-c",
+                "while [ ! -s dlock.pid ]; do sleep 0.01; done; kill -9 $(cat dlock.pid); echo $$ > command.pid.tmp; mv command.pid.tmp command.pid; exec sleep 120");
+        Files.writeString(go, Long.toString(p.pid()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(pidFile)) {
+            assertTrue(System.nanoTime() < deadline, "the command never started");
+            Thread.sleep(20);
+        }
+        ProcessHandle command = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).orElse(null);
+        if (command == null) return; // already stopped
+        try {
+            command.onExit().get(30, TimeUnit.SECONDS); // TimeoutException: the command outlived dlock, running unguarded
+        } finally {
+            command.destroyForcibly();
+        }
+    }
+
+    @Test
+    void urlOption_mayFollowTheSubcommand() throws Exception {
+        DlockProcess.Result r = run("run", "after", "--url", url, "--", "sh", "-c", "echo ok");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("ok", r.out().trim());
+        assertTrue(Files.exists(locks.resolve("after.lock")), "the lock was not taken in --url's directory");
+        assertTrue(run("status", "after", "--url", url).out().contains("'after' is not held"));
+    }
+
+    @Test
+    void demo_againstAnUnreachableStore_printsOneLine_andExits69() throws Exception {
+        DlockProcess.Result r = run("--url", "redis://127.0.0.1:1", "demo", "--workers", "2", "--rounds", "1");
+        assertEquals(ExitCodes.UNAVAILABLE, r.exit(), r.out() + r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("dlock: lock store unavailable"), r.err());
+    }
+
     private DlockProcess start(String... args) throws java.io.IOException {
         return DlockProcess.start(temp, args);
     }

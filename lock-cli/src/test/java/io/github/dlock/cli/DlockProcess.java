@@ -41,6 +41,17 @@ final class DlockProcess {
         return start(dir, args).finish();
     }
 
+    /** The dlock process's pid. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL, and wait for it to end. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
     /** Waits (at most 2 minutes) for the process and returns what it did. */
     Result finish() throws Exception {
         if (!process.waitFor(2, TimeUnit.MINUTES)) {

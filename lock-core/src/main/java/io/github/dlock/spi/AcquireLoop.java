@@ -1,6 +1,7 @@
 package io.github.dlock.spi;
 
 import io.github.dlock.RetryStrategy;
+import java.util.function.BooleanSupplier;
 
 /**
  * The wait loop for backends that must poll: repeat an attempt, pausing per the
@@ -33,17 +34,48 @@ public final class AcquireLoop {
      */
     public static <T> T run(Deadline deadline, RetryStrategy retry, WakeSignal signal, Attempt<T> attempt, int failedAlready)
             throws InterruptedException {
+        return run(deadline, retry, signal, attempt, failedAlready, NEVER);
+    }
+
+    private static final BooleanSupplier NEVER = () -> false;
+
+    /**
+     * As {@link #run(Deadline, RetryStrategy, WakeSignal, Attempt, int)}, where
+     * {@code pauseShortly} is asked after every failed attempt: when it answers true, the
+     * strategy's pause is cut into polls of its first (shortest) pause, e.g. for a waiter that
+     * has reached the front of a queue and will soon find the lock free. Only attempts made
+     * once a strategy pause is over count against the strategy's attempt limit and advance its
+     * backoff; the extra polls within a pause do not, so a limited wait never ends sooner.
+     */
+    public static <T> T run(Deadline deadline, RetryStrategy retry, WakeSignal signal, Attempt<T> attempt, int failedAlready,
+            BooleanSupplier pauseShortly) throws InterruptedException {
         int failures = failedAlready;
         if (failures > 0 && (deadline.remainingNanos() == 0 || !retry.allowsAnotherAttempt(failures))) return null;
+        boolean polling = false; // within a strategy pause cut into short polls, which ends at pauseEnds
+        long pauseEnds = 0;
         while (true) {
             if (Thread.interrupted()) throw new InterruptedException();
             long seen = signal.generation();
             T result = attempt.tryOnce();
             if (result != null) return result;
-            failures++;
             long remaining = deadline.remainingNanos();
-            if (remaining == 0 || !retry.allowsAnotherAttempt(failures)) return null;
-            signal.awaitChange(seen, Math.min(remaining, retry.delayNanos(failures)));
+            if (remaining == 0) return null;
+            boolean shortly = pauseShortly.getAsBoolean();
+            long now = System.nanoTime();
+            if (!polling || now - pauseEnds >= 0) { // this attempt ends a strategy pause (or made none yet): it counts
+                failures++;
+                if (!retry.allowsAnotherAttempt(failures)) return null;
+                long pause = retry.delayNanos(failures);
+                if (!shortly) {
+                    polling = false;
+                    signal.awaitChange(seen, Math.min(remaining, pause));
+                    continue;
+                }
+                polling = true;
+                pauseEnds = now + Math.min(pause, Long.MAX_VALUE / 4);
+            }
+            long left = pauseEnds - now;
+            signal.awaitChange(seen, Math.min(remaining, shortly ? Math.min(left, retry.delayNanos(1)) : left));
         }
     }
 }

@@ -5,13 +5,16 @@ import io.github.dlock.LockHandle;
 import io.github.dlock.LockMode;
 import io.github.dlock.LockTimeoutException;
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.internal.LockIdentity;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /** Every public acquire variant, built once on a backend's {@link Acquirer}. */
-class DefaultLock implements DistributedLock {
+class DefaultLock implements DistributedLock, LockIdentity {
     private final String name;
     private final LockMode mode;
     private final Acquirer acquirer;
@@ -61,23 +64,23 @@ class DefaultLock implements DistributedLock {
 
     @Override
     public CompletableFuture<LockHandle> acquireAsync(Duration timeout) {
+        return acquireAsync(timeout, runtime.asyncExecutor());
+    }
+
+    @Override
+    public CompletableFuture<LockHandle> acquireAsync(Duration timeout, Executor executor) {
         Arguments.requireNonNegative(timeout, "timeout");
+        Objects.requireNonNull(executor, "executor");
         runtime.ensureOpen();
-        CompletableFuture<LockHandle> result = new CompletableFuture<>();
-        Future<?> task = runtime.asyncExecutor().submit(() -> {
-            try {
-                LockHandle handle = acquire(timeout);
-                if (!result.complete(handle)) handle.release();
-            } catch (InterruptedException e) {
-                result.cancel(false);
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-        result.whenComplete((h, e) -> {
-            if (result.isCancelled()) task.cancel(true);
-        });
-        return result;
+        AsyncAcquire task = new AsyncAcquire(this, timeout);
+        runtime.trackPending(task.result, describe());
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            if (runtime.isClosed()) task.result.completeExceptionally(runtime.closedWhileWaiting(describe(), e));
+            else task.result.completeExceptionally(e);
+        }
+        return task.result;
     }
 
     private LockHandle acquireOrThrow(Deadline deadline) throws InterruptedException {
@@ -89,13 +92,50 @@ class DefaultLock implements DistributedLock {
         throw new LockTimeoutException("gave up waiting for " + describe() + ": the retry strategy's attempt limit was reached");
     }
 
+    /**
+     * One call into the backend. The thread is registered as a waiter, so that closing the
+     * provider interrupts it; whatever the backend then throws or returns becomes one
+     * {@link IllegalStateException} saying the provider was closed.
+     */
     private LockHandle attempt(Deadline deadline) throws InterruptedException {
-        runtime.ensureOpen();
-        HeldLock held = acquirer.tryAcquire(deadline);
-        if (held == null) return null;
-        DefaultLockHandle handle = new DefaultLockHandle(held, runtime);
-        runtime.track(held);
-        return handle;
+        runtime.beginAttempt(); // close() waits for this attempt to end, so a late grant is given back on open connections
+        try {
+            ProviderRuntime.Waiter waiter = runtime.startWaiting();
+            HeldLock held;
+            try {
+                held = acquirer.tryAcquire(deadline);
+            } catch (InterruptedException | RuntimeException e) {
+                if (runtime.isClosed()) throw runtime.closedWhileWaiting(describe(), e);
+                throw e;
+            } finally {
+                runtime.stopWaiting(waiter);
+            }
+            if (held == null) {
+                if (runtime.isClosed()) throw runtime.closedWhileWaiting(describe(), null);
+                return null;
+            }
+            if (!runtime.track(held)) throw runtime.closedWhileWaiting(describe(), null);
+            return new DefaultLockHandle(held, runtime);
+        } finally {
+            runtime.endAttempt();
+        }
+    }
+
+    /** Provider, kind and name: the read and write sides of one read-write lock are one lock here. */
+    @Override
+    public Object lockIdentity() {
+        String kind = mode == LockMode.EXCLUSIVE ? "mutex" : mode == LockMode.PERMIT ? "semaphore" : "read-write lock";
+        return java.util.List.of(runtime, kind, name);
+    }
+
+    @Override
+    public String providerDescription() {
+        return runtime.description();
+    }
+
+    @Override
+    public long providerSequence() {
+        return runtime.sequence();
     }
 
     String describe() {

@@ -22,6 +22,11 @@ final class DefaultLockHandle implements LockHandle {
         this.cleanable = CLEANER.register(this, releaseAction);
     }
 
+    /** The backend's state behind this handle; for core's tests. */
+    HeldLock held() {
+        return held;
+    }
+
     @Override
     public String name() {
         return held.name();
@@ -34,7 +39,7 @@ final class DefaultLockHandle implements LockHandle {
 
     @Override
     public CompletionStage<Void> lost() {
-        return held.lostFuture().minimalCompletionStage(); // made on demand: most handles never ask
+        return held.lostStage();
     }
 
     @Override
@@ -90,7 +95,13 @@ final class DefaultLockHandle implements LockHandle {
         @Override
         public void run() {
             runtime.untrack(held);
-            boolean releasedNow = held.release();
+            boolean releasedNow;
+            try {
+                releasedNow = held.release();
+            } catch (RuntimeException e) {
+                if (runtime.isClosed()) throw runtime.closedWhileReleasing(held.name(), e); // close shut the connections under it
+                throw e;
+            }
             if (releasedNow && !explicit) {
                 LOG.warn("LockHandle for lock {} became unreachable without release(); released it. "
                         + "Use try-with-resources to release locks deterministically.", Arguments.describe(held.name()));

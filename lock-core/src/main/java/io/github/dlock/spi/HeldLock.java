@@ -2,7 +2,11 @@ package io.github.dlock.spi;
 
 import io.github.dlock.LockLostException;
 import java.time.Duration;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +25,21 @@ public abstract class HeldLock {
 
     private final String name;
     private final long fencingToken;
-    private final CompletableFuture<Void> lost = new CompletableFuture<>();
+    /** Completes loss signals, so that their callbacks never run on a renewer or watchdog thread. */
+    private static final Executor LOSS_NOTIFIER = Threads.perTask("dlock-lost");
+    private static final VarHandle LOST_VIEW;
+
+    static {
+        try {
+            LOST_VIEW = MethodHandles.lookup().findVarHandle(HeldLock.class, "lostView", CompletionStage.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final AtomicBoolean lost = new AtomicBoolean();
+    private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
+    private volatile CompletionStage<Void> lostView; // made on first lost(): most handles never ask
     private final AtomicBoolean released = new AtomicBoolean();
 
     protected HeldLock(String name, long fencingToken) {
@@ -70,24 +88,63 @@ public abstract class HeldLock {
     }
 
     /**
-     * Records that the lock is gone while still held, completing the handle's loss signal.
-     * Safe to call from any thread, any number of times; ignored after release.
+     * Records that the lock is gone while still held: {@link #isLost()} is true when this
+     * returns, and the handle's {@code lost()} stage is completed on a thread of its own (a
+     * virtual thread on JDK 21+, else a daemon thread named {@code dlock-lost-N}), never on the
+     * caller's, so a renewer or watchdog calling this is never held up by callbacks. Safe to
+     * call from any thread, any number of times; ignored after release. Never blocks.
      */
     public final void markLost(String reason) {
-        if (released.get()) return;
-        if (lost.complete(null)) LOG.warn("Lock {} lost: {}", io.github.dlock.internal.Arguments.describe(name), reason);
+        if (!released.get()) signalLost(reason);
     }
 
+    /**
+     * For {@link #releaseInBackend()}: the lock turned out to be gone already (its session or
+     * lease ended before the release reached the store). Completes the loss signal even though
+     * the lock is being released, so the handle reports {@code lost()}; the release itself then
+     * succeeds.
+     */
+    protected final void lostWhileReleasing(String reason) {
+        signalLost(reason);
+    }
+
+    private void signalLost(String reason) {
+        if (lost.compareAndSet(false, true)) {
+            LOG.warn("Lock {} lost: {}", io.github.dlock.internal.Arguments.describe(name), reason);
+            try {
+                wakeLocalWaiters();
+            } catch (RuntimeException e) {
+                LOG.warn("Could not wake the waiters of lost lock {}", io.github.dlock.internal.Arguments.describe(name), e);
+            }
+            LOSS_NOTIFIER.execute(() -> lostSignal.complete(null));
+        }
+    }
+
+    /**
+     * Wakes the threads of this process that wait for this lock: it may be free now that its
+     * holder lost it, and nothing else would tell them (no release is announced for a lock that
+     * was taken away, expired or died with its session). Called once per held lock, when the
+     * loss is first reported ({@link #isLost()} is true already, {@code lost()} not yet
+     * completed), on the reporting thread. Backends whose waiters wait in this process for a
+     * release signal override it to send that signal; the default does nothing (for waits the
+     * store itself ends). Must not block; an exception is logged and ignored.
+     */
+    protected void wakeLocalWaiters() {}
+
     public final boolean isLost() {
-        return lost.isDone();
+        return lost.get();
     }
 
     public final boolean isReleased() {
         return released.get();
     }
 
-    final CompletableFuture<Void> lostFuture() {
-        return lost;
+    /** The read-only loss stage, the same object on every call. */
+    final CompletionStage<Void> lostStage() {
+        CompletionStage<Void> view = lostView;
+        if (view != null) return view;
+        LOST_VIEW.compareAndSet(this, null, lostSignal.minimalCompletionStage());
+        return lostView;
     }
 
     /** Releases once; returns false if already released. Backend failures of a lost lock are swallowed. */
@@ -105,6 +162,12 @@ public abstract class HeldLock {
     final void extend(Duration duration) {
         if (released.get()) throw new IllegalStateException("lock " + io.github.dlock.internal.Arguments.describe(name) + " was already released");
         if (isLost()) throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name) + " was lost");
-        extendInBackend(duration);
+        try {
+            extendInBackend(duration);
+        } catch (LockLostException e) {
+            if (!released.get()) throw e;
+            // released while extending (by close() of the provider, or another thread): not a loss
+            throw new IllegalStateException("lock " + io.github.dlock.internal.Arguments.describe(name) + " was released while being extended", e);
+        }
     }
 }

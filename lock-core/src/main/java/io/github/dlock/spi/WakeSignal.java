@@ -1,22 +1,33 @@
 package io.github.dlock.spi;
 
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
 /**
  * Wakes waiters early when a lock may have become free (a local release, a Redis release
  * message, a PostgreSQL NOTIFY). Generation-counted, so a signal sent between an attempt
- * and the wait that follows it is never missed.
+ * and the wait that follows it is never missed. Waits park on a {@link ReentrantLock}'s
+ * condition, never on a monitor, so a waiting virtual thread does not pin its carrier.
  */
 public final class WakeSignal {
-    private long generation;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private volatile long generation; // written under lock
 
     /** Read before an attempt and pass to {@link #awaitChange}. */
-    public synchronized long generation() {
+    public long generation() {
         return generation;
     }
 
     /** Wakes every waiter. */
-    public synchronized void signalAll() {
-        generation++;
-        notifyAll();
+    public void signalAll() {
+        lock.lock();
+        try {
+            generation++;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -24,12 +35,14 @@ public final class WakeSignal {
      *
      * @throws InterruptedException if the thread is interrupted
      */
-    public synchronized void awaitChange(long seenGeneration, long nanos) throws InterruptedException {
-        long end = System.nanoTime() + nanos;
-        long left = nanos;
-        while (generation == seenGeneration && left > 0) {
-            wait(left / 1_000_000, (int) (left % 1_000_000));
-            left = end - System.nanoTime();
+    public void awaitChange(long seenGeneration, long nanos) throws InterruptedException {
+        if (generation != seenGeneration) return;
+        lock.lockInterruptibly();
+        try {
+            long left = nanos;
+            while (generation == seenGeneration && left > 0) left = changed.awaitNanos(left);
+        } finally {
+            lock.unlock();
         }
     }
 }

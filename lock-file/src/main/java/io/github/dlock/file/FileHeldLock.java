@@ -17,6 +17,12 @@ final class FileHeldLock extends HeldLock {
         this.unlock = unlock;
     }
 
+    /** Waiters in this JVM move on at once (to the file now at the path, if this one went stale). */
+    @Override
+    protected void wakeLocalWaiters() {
+        file.localRelease().signalAll();
+    }
+
     @Override
     protected void releaseInBackend() {
         file.untrack(this);

@@ -34,7 +34,13 @@ import java.util.Objects;
  * never leave the directory); the file holds the fencing counter and holder records. Locks
  * have no lease: they are held until released, the handle is garbage-collected, or the
  * process exits. Waiting for a lock held by another process polls with the
- * {@link RetryStrategy}; waiting for one held in this JVM wakes at once.
+ * {@link RetryStrategy}; waiting for one held in this JVM wakes at once. Processes waiting for
+ * a mutex or a semaphore take turns in the order they began to wait, through a queue kept in
+ * the lock file: while another process has the turn, a waiting acquire leaves a free lock to it
+ * (a semaphore leaves it one free permit), unless it leaves the lock untaken for twice the
+ * retry strategy's longest pause, at least 1 s. Only waits take turns: {@code tryAcquire()}
+ * (a zero timeout) takes a free lock whoever waits, so a stopped waiting process never makes
+ * it fail.
  *
  * <p>Lock files must not be deleted while any process may use them: a process holding a
  * deleted file's lock excludes nobody (this library detects the replacement on acquire and

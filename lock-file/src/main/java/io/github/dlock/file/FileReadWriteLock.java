@@ -3,6 +3,7 @@ package io.github.dlock.file;
 import io.github.dlock.LockMode;
 import io.github.dlock.spi.AcquireLoop;
 import io.github.dlock.spi.Deadline;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Reader-writer lock on {@code NAME.rwlock}, writer preferring within and across processes.
@@ -14,7 +15,7 @@ import io.github.dlock.spi.Deadline;
  *
  * <p>Within this JVM: the JVM holds one shared OS lock for all its readers (the JDK allows no
  * overlapping locks within a JVM), and local readers are not admitted while a local writer
- * waits or writes. Every step is a non-blocking attempt under a short monitor; waiting happens
+ * waits or writes. Every step is a non-blocking attempt under a short lock; waiting happens
  * between attempts, so a release never waits behind a reader stuck at another process's
  * turnstile.
  */
@@ -34,7 +35,7 @@ final class FileReadWriteLock {
         @Override
         Runnable lockOn(LockFile file, Deadline deadline) throws InterruptedException {
             State state = file.localState(State::new);
-            if (AcquireLoop.run(deadline, retry(), file.localRelease(), () -> state.tryRead(file)) == null) return null;
+            if (AcquireLoop.run(deadline, retry(), file.localRelease(), whileCurrent(file, () -> state.tryRead(file))) == null) return null;
             return () -> state.leaveRead(file);
         }
     }
@@ -51,7 +52,7 @@ final class FileReadWriteLock {
             WriterProgress progress = new WriterProgress();
             state.writerArrives();
             try {
-                if (AcquireLoop.run(deadline, retry(), file.localRelease(), () -> state.tryWrite(file, progress)) == null) return null;
+                if (AcquireLoop.run(deadline, retry(), file.localRelease(), whileCurrent(file, () -> state.tryWrite(file, progress))) == null) return null;
             } finally {
                 state.writerLeavesQueue();
                 if (progress.data == null) state.abandonWrite(file, progress);
@@ -73,68 +74,104 @@ final class FileReadWriteLock {
         private int waitingWriters;
         private boolean writer;
         private java.nio.channels.FileLock osShared;
+        private final ReentrantLock lock = new ReentrantLock(); // not a monitor: steps do I/O
 
         /** One read attempt: local admission, the turnstile, then the JVM's shared OS lock. */
-        synchronized Boolean tryRead(LockFile file) {
-            if (writer || waitingWriters > 0) return null;
-            java.nio.channels.FileLock gate = file.tryLock(TURNSTILE, true);
-            if (gate == null) return null;
-            file.unlock(gate);
-            if (osShared == null) {
-                osShared = file.tryLock(DATA, true);
-                if (osShared == null) return null;
-            }
-            readers++;
-            return Boolean.TRUE;
-        }
-
-        synchronized void leaveRead(LockFile file) {
-            if (--readers == 0) {
-                java.nio.channels.FileLock shared = osShared;
-                osShared = null;
-                file.unlock(shared);
+        Boolean tryRead(LockFile file) {
+            lock.lock();
+            try {
+                if (writer || waitingWriters > 0) return null;
+                java.nio.channels.FileLock gate = file.tryLock(TURNSTILE, true);
+                if (gate == null) return null;
+                file.unlock(gate);
+                if (osShared == null) {
+                    osShared = file.tryLock(DATA, true);
+                    if (osShared == null) return null;
+                }
+                readers++;
+                return Boolean.TRUE;
+            } finally {
+                lock.unlock();
             }
         }
 
-        synchronized void writerArrives() {
-            waitingWriters++;
+        void leaveRead(LockFile file) {
+            lock.lock();
+            try {
+                if (--readers == 0) {
+                    java.nio.channels.FileLock shared = osShared;
+                    osShared = null;
+                    file.unlock(shared);
+                }
+            } finally {
+                lock.unlock();
+            }
         }
 
-        synchronized void writerLeavesQueue() {
-            waitingWriters--;
+        void writerArrives() {
+            lock.lock();
+            try {
+                waitingWriters++;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void writerLeavesQueue() {
+            lock.lock();
+            try {
+                waitingWriters--;
+            } finally {
+                lock.unlock();
+            }
         }
 
         /** One write attempt, resuming where the last one stopped: local admission, turnstile, data. */
-        synchronized Boolean tryWrite(LockFile file, WriterProgress p) {
-            if (!p.admitted) {
-                if (writer || readers > 0) return null;
-                writer = true;
-                p.admitted = true;
+        Boolean tryWrite(LockFile file, WriterProgress p) {
+            lock.lock();
+            try {
+                if (!p.admitted) {
+                    if (writer || readers > 0) return null;
+                    writer = true;
+                    p.admitted = true;
+                }
+                if (p.turnstile == null) {
+                    p.turnstile = file.tryLock(TURNSTILE, false);
+                    if (p.turnstile == null) return null;
+                }
+                p.data = file.tryLock(DATA, false);
+                return p.data == null ? null : Boolean.TRUE;
+            } finally {
+                lock.unlock();
             }
-            if (p.turnstile == null) {
-                p.turnstile = file.tryLock(TURNSTILE, false);
-                if (p.turnstile == null) return null;
-            }
-            p.data = file.tryLock(DATA, false);
-            return p.data == null ? null : Boolean.TRUE;
         }
 
         /** Gives back what a writer that timed out, was interrupted or failed had taken. */
-        synchronized void abandonWrite(LockFile file, WriterProgress p) {
+        void abandonWrite(LockFile file, WriterProgress p) {
+            lock.lock();
             try {
-                if (p.turnstile != null) file.unlock(p.turnstile);
+                try {
+                    if (p.turnstile != null) file.unlock(p.turnstile);
+                } finally {
+                    if (p.admitted) writer = false;
+                    file.localRelease().signalAll();
+                }
             } finally {
-                if (p.admitted) writer = false;
-                file.localRelease().signalAll();
+                lock.unlock();
             }
         }
 
-        synchronized void leaveWrite(LockFile file, WriterProgress p) {
+        void leaveWrite(LockFile file, WriterProgress p) {
+            lock.lock();
             try {
-                file.unlock(p.data);
-                file.unlock(p.turnstile);
+                try {
+                    file.unlock(p.data);
+                    file.unlock(p.turnstile);
+                } finally {
+                    writer = false;
+                }
             } finally {
-                writer = false;
+                lock.unlock();
             }
         }
     }

@@ -1,14 +1,15 @@
 package io.github.dlock.file;
 
 import io.github.dlock.LockMode;
-import io.github.dlock.spi.AcquireLoop;
 import io.github.dlock.spi.Deadline;
 import java.util.BitSet;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Semaphore of N permits as N lock bytes of {@code NAME.sem}; a permit is the first byte that
  * neither this JVM nor another process holds. Local releases wake local waiters at once;
- * permits held by other processes are polled for.
+ * permits held by other processes are polled for; processes waiting for permits take turns
+ * ({@link FileTurns}).
  */
 final class FileSemaphore extends FileAcquirer {
     static final String SUFFIX = ".sem";
@@ -27,29 +28,61 @@ final class FileSemaphore extends FileAcquirer {
 
     @Override
     Runnable lockOn(LockFile file, Deadline deadline) throws InterruptedException {
-        BitSet localSlots = file.localState(BitSet::new);
-        java.nio.channels.FileLock os = AcquireLoop.run(deadline, retry(), file.localRelease(), () -> {
-            synchronized (localSlots) {
-                for (int slot = localSlots.nextClearBit(0); slot < permits; slot = localSlots.nextClearBit(slot + 1)) {
-                    java.nio.channels.FileLock taken = file.tryLock(slot, false);
-                    if (taken != null) {
-                        localSlots.set(slot);
-                        return taken;
-                    }
-                }
-                return null;
-            }
-        });
+        Slots slots = file.localState(Slots::new);
+        FileTurns turns = file.turns();
+        java.nio.channels.FileLock os = waitTakingTurns(file, deadline, waiter -> slots.tryTake(file, permits, turns, waiter, deadline.isImmediate(), yieldLimitNanos));
         if (os == null) return null;
-        int slot = (int) LockFile.indexOf(os);
-        return () -> {
+        return () -> slots.give(file, os);
+    }
+
+    /** The permits this JVM holds on one file; a lock (not a monitor) guards them, as taking one does I/O. */
+    static final class Slots {
+        private final BitSet taken = new BitSet();
+        private final ReentrantLock lock = new ReentrantLock();
+
+        /**
+         * The OS lock of the first permit nobody holds, or {@code null}; while another process
+         * has the turn ({@link FileTurns#mustYield}), only if a second permit is free, which is
+         * left for it (unless the attempt is {@code immediate}: only waits take turns).
+         */
+        java.nio.channels.FileLock tryTake(LockFile file, int permits, FileTurns turns, FileTurns.Waiter waiter, boolean immediate,
+                long yieldLimitNanos) {
+            lock.lock();
+            try {
+                boolean yield = !immediate && turns.mustYield(file);
+                boolean leftOne = false;
+                for (int slot = taken.nextClearBit(0); slot < permits; slot = taken.nextClearBit(slot + 1)) {
+                    java.nio.channels.FileLock os = file.tryLock(slot, false);
+                    if (os == null) continue;
+                    if (yield && !leftOne) {
+                        leftOne = true;
+                        file.unlock(os);
+                        continue;
+                    }
+                    taken.set(slot);
+                    if (yield) turns.yielded(file, true, yieldLimitNanos);
+                    turns.took(file, waiter);
+                    return os;
+                }
+                if (yield) turns.yielded(file, leftOne, yieldLimitNanos);
+                return null;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void give(LockFile file, java.nio.channels.FileLock os) {
+            int slot = (int) LockFile.indexOf(os);
             try {
                 file.unlock(os);
             } finally {
-                synchronized (localSlots) {
-                    localSlots.clear(slot);
+                lock.lock();
+                try {
+                    taken.clear(slot);
+                } finally {
+                    lock.unlock();
                 }
             }
-        };
+        }
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,10 +35,20 @@ final class LockFileTable {
 
     private final Map<Path, LockFile> open = new HashMap<>();
     private final java.util.LinkedHashSet<LockFile> idle = new java.util.LinkedHashSet<>(); // open, unused; oldest first
-    private ScheduledExecutorService watchdog; // guarded by this; started on first use
+    private ScheduledExecutorService watchdog; // guarded by lock; started on first use
+    private final ReentrantLock lock = new ReentrantLock(); // not a monitor: opening and closing files is I/O
 
     /** The file at {@code path} (absolute, normalized), opened or created if needed; pair with {@link #release}. */
-    synchronized LockFile acquire(Path path) throws IOException {
+    LockFile acquire(Path path) throws IOException {
+        lock.lock();
+        try {
+            return acquireLocked(path);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private LockFile acquireLocked(Path path) throws IOException {
         LockFile file = open.get(path);
         if (file != null && file.isStale()) {
             if (idle.remove(file)) file.closeChannel(); // nobody uses the stale one
@@ -57,10 +68,13 @@ final class LockFileTable {
 
     private void checkPaths() {
         List<LockFile> files;
-        synchronized (this) {
+        lock.lock();
+        try {
             long now = System.nanoTime();
             closeIdle(f -> now - f.idleSinceNanos > TimeUnit.MILLISECONDS.toNanos(IDLE_CLOSE_MS));
             files = new ArrayList<>(open.values());
+        } finally {
+            lock.unlock();
         }
         for (LockFile file : files) {
             try {
@@ -71,7 +85,16 @@ final class LockFileTable {
         }
     }
 
-    synchronized void release(LockFile file) {
+    void release(LockFile file) {
+        lock.lock();
+        try {
+            releaseLocked(file);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void releaseLocked(LockFile file) {
         if (--file.references > 0) return;
         if (open.get(file.path()) != file || file.isStale()) { // replaced meanwhile: nobody will use it again
             if (open.get(file.path()) == file) open.remove(file.path());
@@ -84,8 +107,13 @@ final class LockFileTable {
     }
 
     /** Closes the unused files under {@code directory} (a provider of that directory closed). */
-    synchronized void closeIdleUnder(Path directory) {
-        closeIdle(f -> f.path().startsWith(directory));
+    void closeIdleUnder(Path directory) {
+        lock.lock();
+        try {
+            closeIdle(f -> f.path().startsWith(directory));
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void closeIdle(java.util.function.Predicate<LockFile> which) {
@@ -101,7 +129,12 @@ final class LockFileTable {
     }
 
     /** How many files under {@code directory} are open; for tests. */
-    synchronized long openFilesUnder(Path directory) {
-        return open.keySet().stream().filter(p -> p.startsWith(directory)).count();
+    long openFilesUnder(Path directory) {
+        lock.lock();
+        try {
+            return open.keySet().stream().filter(p -> p.startsWith(directory)).count();
+        } finally {
+            lock.unlock();
+        }
     }
 }

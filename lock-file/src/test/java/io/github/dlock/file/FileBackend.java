@@ -35,6 +35,14 @@ final class FileBackend implements ConformanceBackend {
         return FileLockProvider.builder().directory(directory).build();
     }
 
+    /** Deletes the lock file: the holder's lock no longer excludes anybody. */
+    @Override
+    public void breakLockExternally(String name, io.github.dlock.LockMode mode) throws IOException {
+        String suffix = mode == io.github.dlock.LockMode.EXCLUSIVE ? FileLock.SUFFIX
+                : mode == io.github.dlock.LockMode.PERMIT ? FileSemaphore.SUFFIX : FileReadWriteLock.SUFFIX;
+        Files.delete(directory.resolve(LockFileNames.encode(name) + suffix));
+    }
+
     @Override
     public String providerUrl() {
         return directory.toUri().toString();

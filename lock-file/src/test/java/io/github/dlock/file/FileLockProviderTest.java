@@ -117,6 +117,118 @@ class FileLockProviderTest {
     }
 
     @Test
+    void aBlockingLostCallback_doesNotStopTheWatchdogFromReportingOtherLosses() throws Exception {
+        try (FileLockProvider locks = FileLockProvider.builder().directory(temp).build()) {
+            LockHandle first = locks.lock("first").acquire();
+            java.util.concurrent.CountDownLatch unblock = new java.util.concurrent.CountDownLatch(1);
+            first.lost().thenRun(() -> {
+                try {
+                    unblock.await(); // blocks, as the CLI's own callback may for 10 s
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                Files.delete(temp.resolve("first.lock"));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (!first.isLost()) {
+                    assertTrue(System.nanoTime() < deadline, "the deletion of first.lock was never noticed");
+                    Thread.sleep(20);
+                }
+                LockHandle second = locks.lock("second").acquire();
+                Files.delete(temp.resolve("second.lock"));
+                second.lost().toCompletableFuture().get(20, TimeUnit.SECONDS); // TimeoutException if the watchdog is stuck in first's callback
+                second.release();
+            } finally {
+                unblock.countDown();
+            }
+            first.release();
+        }
+    }
+
+    @Test
+    void aWaiterInThisJvm_isWoken_whenTheHolderLosesItsLock() throws Exception {
+        try (FileLockProvider locks = FileLockProvider.builder().directory(temp).build()) {
+            for (String kind : List.of("mutex", "write", "permit")) {
+                java.util.function.Supplier<io.github.dlock.DistributedLock> lock = () -> kind.equals("mutex") ? locks.lock("doomed-" + kind)
+                        : kind.equals("write") ? locks.readWriteLock("doomed-" + kind).writeLock() : locks.semaphore("doomed-" + kind, 1);
+                LockHandle holder = lock.get().acquire();
+                java.util.concurrent.CompletableFuture<LockHandle> waiter = new java.util.concurrent.CompletableFuture<>();
+                Thread t = new Thread(() -> {
+                    try {
+                        waiter.complete(lock.get().acquire(Duration.ofSeconds(15)));
+                    } catch (Throwable e) {
+                        waiter.completeExceptionally(e);
+                    }
+                });
+                t.start();
+                String file = "doomed-" + kind + (kind.equals("mutex") ? ".lock" : kind.equals("write") ? ".rwlock" : ".sem");
+                Files.delete(temp.resolve(file)); // the holder's lock no longer excludes anybody
+                holder.lost().toCompletableFuture().get(20, TimeUnit.SECONDS);
+                LockHandle woken = waiter.get(20, TimeUnit.SECONDS); // LockTimeoutException if the waiter kept polling the dead file
+                assertFalse(woken.isLost(), kind);
+                woken.release();
+                holder.release();
+            }
+        }
+    }
+
+    /**
+     * Taking turns between processes ({@link FileTurns}) has bounds: the queue place of a waiting
+     * process that was killed is ignored (and cleared), and one that stopped (SIGSTOP) holds up the
+     * others only for the yield limit (1 s with the default retry strategy), not for as long as it
+     * stays stopped.
+     */
+    @Test
+    void aWaitingProcessThatIsKilledOrStopped_doesNotKeepTheLockFromOthers() throws Exception {
+        try (FileLockProvider locks = FileLockProvider.builder().directory(temp).build()) {
+            Path file = locks.directory().resolve("turns.lock");
+            for (String fate : List.of("killed", "stopped")) {
+                LockHandle held = locks.lock("turns").acquire();
+                try (io.github.dlock.testkit.ChildJvm child = io.github.dlock.testkit.ChildJvm.start("hold", temp.toUri().toString(), "turns", "exclusive")) {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (queuedTickets(file) == 0) { // the child waits, with a place in the queue
+                        assertTrue(System.nanoTime() < deadline, "the child never queued:\n" + child.output());
+                        Thread.sleep(10);
+                    }
+                    if (fate.equals("killed")) child.kill();
+                    else signal("STOP", child.pid());
+                    try {
+                        held.release();
+                        long start = System.nanoTime();
+                        LockHandle next = locks.lock("turns").tryAcquire(Duration.ofSeconds(20))
+                                .orElseThrow(() -> new AssertionError("a " + fate + " waiting process kept the lock from this one"));
+                        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                        if (fate.equals("killed")) {
+                            assertEquals(0, queuedTickets(file), "the killed process's place was not cleared");
+                        } else {
+                            assertTrue(tookMs >= 500, "did not yield to the process ahead in the queue at all (" + tookMs + " ms)");
+                        }
+                        next.release();
+                    } finally {
+                        if (fate.equals("stopped")) signal("CONT", child.pid());
+                    }
+                    if (fate.equals("stopped")) child.awaitLine("HELD", Duration.ofSeconds(60)); // it goes on when resumed
+                }
+            }
+        }
+    }
+
+    /** How many places of the file's queue hold a ticket. */
+    private static long queuedTickets(Path file) throws Exception {
+        LockFile f = LockFileTable.JVM_WIDE.acquire(file); // never a second channel: closing it would drop this JVM's locks
+        try {
+            return java.util.Arrays.stream(f.readPlaces(LockFile.placesScratch())).filter(t -> t != 0).count();
+        } finally {
+            LockFileTable.JVM_WIDE.release(f);
+        }
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor());
+    }
+
+    @Test
     void openByUrl_withOptions() throws Exception {
         try (LockProvider locks = LockProvider.open(temp.toUri() + "?owner=worker-7&retry=fixed:5ms&maxAttempts=3")) {
             assertTrue(locks instanceof FileLockProvider);

@@ -36,6 +36,21 @@ record Advisory(long key, int classKey, int slot, boolean twoInts, boolean share
         return "SELECT CASE WHEN pg_try_" + function(transactional) + " THEN nextval('" + sequence + "') ELSE 0 END";
     }
 
+    /**
+     * For a shared lock the session holds already: takes it once more (PostgreSQL counts
+     * re-entrant holds; each unlock gives one back) unless an exclusive request is queued for the
+     * key, so that readers of one process never overtake a waiting writer. Returns the fencing
+     * token, or 0. The token is drawn before the lock, so the statement cannot fail after taking
+     * it; a refused re-entry wastes a token, which only leaves a gap. Parameters: the lock tag
+     * (classid, objid, objsubid), then the key.
+     */
+    String reentrySql(String sequence) {
+        return "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND mode = 'ExclusiveLock'"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                + " AND classid::bigint = ? AND objid::bigint = ? AND objsubid = ?)"
+                + " THEN 0 WHEN pg_try_" + function(false) + " THEN token ELSE 0 END FROM (SELECT nextval('" + sequence + "') AS token OFFSET 0) AS t";
+    }
+
     /** Waits in the server (bounded by {@code lock_timeout}), then returns the fencing token. */
     String waitSql(String sequence, boolean transactional) {
         return "SELECT nextval('" + sequence + "') FROM (SELECT pg_" + function(transactional) + ") AS granted";
@@ -72,7 +87,7 @@ record Advisory(long key, int classKey, int slot, boolean twoInts, boolean share
         return (twoInts ? 2 : 0) + (shared ? 1 : 0);
     }
 
-    /** An identity for the per-session table of held keys. */
+    /** An identity of the key (both modes of a read-write lock share it), for queues and messages. */
     String id() {
         return twoInts ? classKey + "/" + slot : Long.toString(key);
     }

@@ -6,50 +6,79 @@ import io.github.dlock.spi.Deadline;
 import io.github.dlock.spi.ProviderRuntime;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Where the provider's connections come from, and the waits it runs on them: borrowing that
- * survives the caller's interrupt or gives up at a deadline, the fencing sequence, statements
- * that an interrupt cancels, and the mapping of driver errors to {@link LockBackendException}.
+ * Where the provider's connections come from and go back to, and the waits it runs on them.
+ *
+ * <ul>
+ *   <li>{@link #borrow(Deadline)}: a connection within the caller's deadline; a refused,
+ *       unauthenticated or unknown-database connection fails at once with the server's reason,
+ *       an exhausted pool fails when the deadline passes, an interrupt ends the borrow.
+ *   <li>The two ways back, chosen by {@link PostgresSession#end()}: {@link #giveBack} for a
+ *       connection that provably holds nothing, {@link #discard} for every other one (the
+ *       physical connection is closed <em>and</em> its pool slot freed).
+ *   <li>{@link #runCancellable}: a statement that an interrupt of the caller cancels.
+ *   <li>Errors: classified by SQLSTATE ({@link #isConnectionFailure}), mapped to
+ *       {@link LockBackendException} with the server's reason.
+ * </ul>
+ *
+ * <p>With a caller's {@link DataSource}, at most {@code maxConnections} of its connections are
+ * in dlock's hands at once.
  */
 final class PostgresConnections implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresConnections.class);
     static final String LOCK_NOT_AVAILABLE = "55P03";
-    static final String QUERY_CANCELED = "57014";
     static final String DEADLOCK_DETECTED = "40P01";
     private static final String DUPLICATE_TABLE = "42P07";
     private static final String UNIQUE_VIOLATION = "23505";
     private static final Object ABANDONED = new Object();
     private static final long CANCEL_RETRY_MS = 100;
+    /** {@code lock_timeout} is an int of milliseconds: longer waits run in slices of this length. */
+    static final long MAX_LOCK_TIMEOUT_MS = Integer.MAX_VALUE;
 
     private final DataSource dataSource;
+    private final HikariDataSource hikari; // the provider's own pool or a caller's HikariCP pool; null otherwise
+    private final boolean ownPool;
     private final String sequence;
     private final boolean noServerPreparedStatements;
+    private final long timeoutNanos;
+    private final Semaphore foreignConnections; // null for the provider's own pool
     private final ExecutorService helpers = Executors.newCachedThreadPool(ProviderRuntime.daemonThreads("dlock-postgres-wait"));
     private volatile boolean sequenceReady;
 
     /**
+     * @param ownPool whether {@code dataSource} is the provider's own HikariCP pool (short
+     *     connection timeout, sliced borrows); otherwise a caller's, of which at most
+     *     {@code maxConnections} are borrowed at once
      * @param noServerPreparedStatements whether borrowed connections must be told not to create
      *     named server-side statements (a pooler in transaction mode moves clients between
      *     backends); false when the pool is configured that way already
+     * @param timeout how long a borrow with no deadline of its own (a try) may take
      */
-    PostgresConnections(DataSource dataSource, String sequence, boolean noServerPreparedStatements) {
+    PostgresConnections(DataSource dataSource, boolean ownPool, int maxConnections, String sequence, boolean noServerPreparedStatements,
+            Duration timeout) {
         this.dataSource = dataSource;
+        this.hikari = dataSource instanceof HikariDataSource h ? h : null;
+        this.ownPool = ownPool;
         this.sequence = sequence;
         this.noServerPreparedStatements = noServerPreparedStatements;
-    }
-
-    DataSource dataSource() {
-        return dataSource;
+        this.timeoutNanos = timeout.toNanos();
+        this.foreignConnections = ownPool ? null : new Semaphore(maxConnections, true);
     }
 
     String sequence() {
@@ -61,73 +90,136 @@ final class PostgresConnections implements AutoCloseable {
     }
 
     /**
-     * Borrows a connection, not cut short by the caller's interrupt (bounded by the pool's
-     * timeout; the interrupt status is kept for the wait that follows).
+     * Borrows a connection no later than {@code deadline}; an immediate deadline (a try) may take
+     * up to the provider's {@code timeout} to open one, and an unbounded one waits for a busy pool
+     * as long as it takes.
+     *
+     * @return the connection, or null if a bounded deadline passed while the pool was still
+     *     opening a connection (the caller's wait simply timed out)
+     * @throws LockBackendException with the server's reason if no connection can be opened, or
+     *     if the deadline passed because every connection was in use
+     * @throws InterruptedException if the thread was interrupted; nothing is borrowed
      */
-    Connection borrow() throws SQLException {
-        boolean interrupted = Thread.interrupted();
+    Connection borrow(Deadline deadline) throws InterruptedException {
+        long budget = deadline.isImmediate() ? timeoutNanos : deadline.remainingNanos();
+        long end = budget == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + budget;
+        if (foreignConnections != null) {
+            if (!foreignConnections.tryAcquire(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw exhausted(deadline, "dlock already uses as many connections of the data source as poolSize allows");
+            }
+        }
+        boolean handedOut = false;
         try {
-            while (true) {
-                try {
-                    return prepared(dataSource.getConnection());
-                } catch (SQLException e) {
-                    if (!(e.getCause() instanceof InterruptedException)) throw e;
-                    interrupted = true; // interrupted while borrowing: borrow again, report the interrupt later
-                    Thread.interrupted();
+            Connection c = ownPool ? borrowSliced(deadline, end) : borrowForeign(deadline, end);
+            handedOut = c != null;
+            return c;
+        } finally {
+            if (!handedOut && foreignConnections != null) foreignConnections.release();
+        }
+    }
+
+    /** The provider's own pool: its connection timeout is short, so a borrow is a loop that can tell a dead server from a busy pool. */
+    private Connection borrowSliced(Deadline deadline, long end) throws InterruptedException {
+        while (true) {
+            if (Thread.interrupted()) throw new InterruptedException();
+            try {
+                return prepared(dataSource.getConnection());
+            } catch (SQLException e) {
+                if (e.getCause() instanceof InterruptedException) throw interrupted(e);
+                if (!(e instanceof SQLTransientConnectionException)) throw failure("cannot get a database connection", e);
+                if (e.getCause() != null && openConnections() == 0) throw failure("cannot connect to the database", e.getCause()); // the server's reason
+                if (System.nanoTime() - end >= 0) {
+                    if (poolExhausted()) throw exhausted(deadline, "the connection pool is exhausted");
+                    if (deadline.isImmediate()) {
+                        throw new LockBackendException("cannot get a database connection within " + Duration.ofNanos(timeoutNanos)
+                                + (e.getCause() != null ? ": " + e.getCause().getMessage() : ""), e);
+                    }
+                    return null;
                 }
             }
-        } finally {
-            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 
     /**
-     * Borrows a connection, giving up when the deadline passes (the pool may be shared with an
-     * application that exhausted it). A connection that arrives after the caller gave up is
-     * closed, never leaked. An unbounded deadline borrows as {@link #borrow()} does.
-     *
-     * @return the connection, or null if the deadline passed while a pool with room was still
-     *     opening one (the caller's wait simply timed out)
-     * @throws LockBackendException if the deadline passed because the pool was exhausted
+     * A caller's data source, whose own timeout may be long: the borrow runs on a helper thread
+     * and gives up at the deadline; a connection that arrives after the caller gave up is given
+     * back, never leaked.
      */
-    Connection borrowBefore(Deadline deadline) throws SQLException, InterruptedException {
-        if (deadline.isUnbounded()) return borrow();
+    private Connection borrowForeign(Deadline deadline, long end) throws InterruptedException {
         AtomicReference<Object> handOver = new AtomicReference<>(); // the connection, or ABANDONED
         Future<Connection> borrow = helpers.submit(() -> {
-            Connection c = borrow();
-            if (!handOver.compareAndSet(null, c)) c.close(); // the caller gave up meanwhile
+            Connection c = prepared(dataSource.getConnection());
+            if (!handOver.compareAndSet(null, c)) c.close(); // the caller gave up meanwhile; it holds nothing
             return c;
         });
         try {
-            return borrow.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+            long wait = end == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, end - System.nanoTime());
+            return wait == Long.MAX_VALUE ? borrow.get() : borrow.get(wait, TimeUnit.NANOSECONDS);
         } catch (TimeoutException | InterruptedException e) {
-            if (!handOver.compareAndSet(null, ABANDONED)) ((Connection) handOver.get()).close(); // it came just now
+            if (!handOver.compareAndSet(null, ABANDONED)) closeQuietly((Connection) handOver.get()); // it came just now, holding nothing
             borrow.cancel(true);
             if (e instanceof InterruptedException) throw (InterruptedException) e;
-            if (!poolExhausted()) return null;
-            throw new LockBackendException("no database connection became available before the deadline ("
-                    + deadline.timeout() + "): the connection pool is exhausted");
+            if (poolExhausted()) throw exhausted(deadline, "the connection pool is exhausted");
+            if (deadline.isImmediate()) throw new LockBackendException("cannot get a database connection within " + Duration.ofNanos(timeoutNanos));
+            return null;
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof SQLException) throw (SQLException) e.getCause();
-            throw new LockBackendException("cannot get a database connection: " + e.getCause(), e.getCause());
+            Throwable cause = e.getCause();
+            if (cause instanceof SQLException sql) {
+                if (cause.getCause() instanceof InterruptedException) throw interrupted(sql);
+                throw failure("cannot get a database connection", sql.getCause() != null && openConnections() == 0 ? sql.getCause() : sql);
+            }
+            if (cause instanceof LockBackendException backend) throw backend;
+            throw new LockBackendException("cannot get a database connection: " + cause, cause);
         }
+    }
+
+    private static InterruptedException interrupted(SQLException e) {
+        InterruptedException i = new InterruptedException("interrupted while borrowing a database connection");
+        i.initCause(e);
+        return i;
+    }
+
+    private LockBackendException exhausted(Deadline deadline, String why) {
+        String when = deadline.isImmediate() ? "within " + Duration.ofNanos(timeoutNanos) : "before the deadline (" + deadline.timeout() + ")";
+        return new LockBackendException("no database connection became available " + when + ": " + why);
+    }
+
+    /**
+     * Whether a borrow would not wait: the pool has an idle connection or room to open one, and
+     * (with a caller's data source) dlock's share of it has room. True when the pool cannot tell.
+     */
+    boolean hasSpare() {
+        if (foreignConnections != null && foreignConnections.availablePermits() == 0) return false;
+        if (hikari == null || hikari.getHikariPoolMXBean() == null) return true;
+        return hikari.getHikariPoolMXBean().getIdleConnections() > 0
+                || hikari.getHikariPoolMXBean().getTotalConnections() < hikari.getMaximumPoolSize();
+    }
+
+    /** The provider's {@code timeout}: also the server-side bound of statements on shared sessions. */
+    long timeoutNanos() {
+        return timeoutNanos;
+    }
+
+    /** Connections the pool has open; 1 (unknown but possibly some) for non-HikariCP data sources. */
+    private int openConnections() {
+        if (hikari == null || hikari.getHikariPoolMXBean() == null) return 1;
+        return hikari.getHikariPoolMXBean().getTotalConnections();
     }
 
     /** Whether every connection of the pool is in use; true when the data source cannot tell. */
     private boolean poolExhausted() {
-        if (dataSource instanceof HikariDataSource hikari && hikari.getHikariPoolMXBean() != null) {
-            return hikari.getHikariPoolMXBean().getActiveConnections() >= hikari.getMaximumPoolSize();
-        }
-        return true;
+        if (hikari == null || hikari.getHikariPoolMXBean() == null) return true;
+        return hikari.getHikariPoolMXBean().getActiveConnections() >= hikari.getMaximumPoolSize();
     }
 
     private Connection prepared(Connection c) throws SQLException {
         try {
             if (noServerPreparedStatements) c.unwrap(PGConnection.class).setPrepareThreshold(0);
             ensureSequence(c);
+            if (!c.getAutoCommit()) c.setAutoCommit(true);
             return c;
         } catch (SQLException | RuntimeException e) {
-            c.close();
+            closePhysically(c);
             throw e;
         }
     }
@@ -145,6 +237,52 @@ final class PostgresConnections implements AutoCloseable {
         sequenceReady = true;
     }
 
+    /** Gives back a connection that provably holds nothing: no lock, no open transaction, no statement or cancel in flight. */
+    void giveBack(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("Closing a pooled connection failed", e);
+        } finally {
+            if (foreignConnections != null) foreignConnections.release();
+        }
+    }
+
+    /**
+     * Closes the physical connection at once (the server then ends its session and every lock of
+     * it) and frees its pool slot: HikariCP evicts it; any other pool gets {@code close()} after
+     * the abort, which it must treat as a dead connection.
+     */
+    void discard(Connection c) {
+        try {
+            closePhysically(c);
+        } finally {
+            if (foreignConnections != null) foreignConnections.release();
+        }
+    }
+
+    private void closePhysically(Connection c) {
+        try {
+            c.abort(Runnable::run);
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("Aborting a connection failed", e);
+        }
+        try {
+            if (hikari != null && c.getClass().getName().startsWith("com.zaxxer.hikari")) hikari.evictConnection(c);
+            else c.close();
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("Closing an aborted connection failed", e);
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("Closing a connection failed", e);
+        }
+    }
+
     /** A statement that blocks in the server; it publishes itself in {@code running} so that it can be cancelled. */
     interface BlockingStatement<T> {
         T run(AtomicReference<Statement> running) throws SQLException;
@@ -152,11 +290,11 @@ final class PostgresConnections implements AutoCloseable {
 
     /**
      * Runs {@code work} on a helper thread so that an interrupt of the caller cancels its
-     * statement. On interrupt it returns (by throwing) only after the statement ended, so the
-     * caller may clean up its connection, which it must then discard: a late cancel request
-     * could otherwise hit the next borrower's statement.
+     * statement. On interrupt it returns (by throwing) only after the statement ended; whatever
+     * the statement did is unknown then, so the caller must discard its connection (a late
+     * cancel request could also hit the next borrower's statement).
      *
-     * @throws SQLException the statement's own failure (including the cancellation's 57014)
+     * @throws SQLException the statement's own failure; a cancel (57014) seen here was never ours
      */
     <T> T runCancellable(BlockingStatement<T> work) throws SQLException, InterruptedException {
         AtomicReference<Statement> running = new AtomicReference<>();
@@ -189,29 +327,6 @@ final class PostgresConnections implements AutoCloseable {
         }
     }
 
-    /**
-     * Sets {@code lock_timeout} (for the transaction when {@code transactional}, else for the
-     * session), then waits in the server for {@code lock} and returns its fencing token. The
-     * waiting statement is published in {@code running} so that it can be cancelled.
-     */
-    long waitForLock(Connection c, Advisory lock, long timeoutMs, boolean transactional, AtomicReference<Statement> running) throws SQLException {
-        try (java.sql.PreparedStatement set = c.prepareStatement("SELECT set_config('lock_timeout', ?, ?)")) {
-            set.setString(1, timeoutMs + "ms");
-            set.setBoolean(2, transactional);
-            set.executeQuery().close();
-        }
-        try (java.sql.PreparedStatement ps = c.prepareStatement(lock.waitSql(sequence, transactional))) {
-            running.set(ps);
-            lock.bind(ps, 1);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            } finally {
-                running.set(null);
-            }
-        }
-    }
-
     private static void cancel(Statement statement) {
         if (statement == null) return;
         try {
@@ -221,14 +336,31 @@ final class PostgresConnections implements AutoCloseable {
         }
     }
 
-    /** Whether a failed wait only timed out or was cancelled (as opposed to failing). */
-    static boolean isTimeoutOrCancel(SQLException e) {
-        return LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || QUERY_CANCELED.equals(e.getSQLState());
+    /**
+     * Whether the connection (and its session) is gone: SQLSTATE class {@code 08} (connection
+     * exception) or {@code 57P} (operator intervention: terminated, shutdown, idle timeout).
+     * Every other error failed only its statement.
+     */
+    static boolean isConnectionFailure(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("08") || state.startsWith("57P"));
+    }
+
+    /** Whether a failed wait only reached its {@code lock_timeout}, which dlock set from the caller's deadline. */
+    static boolean isLockTimeout(SQLException e) {
+        return LOCK_NOT_AVAILABLE.equals(e.getSQLState());
+    }
+
+    /** The {@code lock_timeout} for the next slice of a wait: 0 (none) when unbounded, else at least 1 ms and at most {@link #MAX_LOCK_TIMEOUT_MS}. */
+    static long lockTimeoutMs(Deadline deadline) {
+        if (deadline.isUnbounded()) return 0;
+        return Math.max(1, Math.min(MAX_LOCK_TIMEOUT_MS, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
     }
 
     /**
-     * The exception for a wait on {@code what} that failed other than by timeout: a deadlock
-     * (40P01) says so and how to avoid it; anything else is a backend failure.
+     * The exception for a wait on {@code what} that failed other than by its own timeout: a
+     * deadlock (40P01) says so and how to avoid it; anything else (a cancel or timeout that was
+     * not ours, a failure after the grant) is a backend failure carrying the server's reason.
      */
     static LockBackendException waitFailed(SQLException e, String what) {
         if (!DEADLOCK_DETECTED.equals(e.getSQLState())) return failure("wait for " + what + " failed", e);
@@ -236,11 +368,12 @@ final class PostgresConnections implements AutoCloseable {
                 + "a lock another waiter needs; take several locks in one global order (LockSet.acquireAll does)", e);
     }
 
-    static LockBackendException failure(String what, SQLException e) {
+    static LockBackendException failure(String what, Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) root = root.getCause();
         String reason = root == e ? e.getMessage() : e.getMessage() + ": " + root.getMessage();
-        return new LockBackendException(what + ": " + reason + " (SQLSTATE " + e.getSQLState() + ")", e);
+        String state = e instanceof SQLException sql && sql.getSQLState() != null ? " (SQLSTATE " + sql.getSQLState() + ")" : "";
+        return new LockBackendException(what + ": " + reason + state, e);
     }
 
     @Override

@@ -45,14 +45,19 @@ import javax.sql.DataSource;
  *
  * <p>Guarantees: exclusion is enforced by the server; a lock lives as long as the database
  * session that took it, so a crashed holder's locks vanish with its connection. Try-acquired
- * locks share one pinned connection (many locks, one connection); an acquire that must wait
- * waits inside the server on a connection of its own, which then stays pinned to the lock, and
- * is woken the moment the lock is free. A keep-alive probes pinned connections every
+ * locks share a few pinned connections (many locks, one connection); an acquire that must wait
+ * waits inside the server on one of a bounded number of waiting sessions (further waiters queue
+ * in this process, in order) and is woken the moment the lock is free. A connection goes back
+ * to the pool only when it provably holds nothing; any other is closed and its slot freed
+ * (one way out per connection). A keep-alive probes the connections that hold locks every
  * {@link Builder#keepAlive} and completes {@code lost()} for every lock of a session that died.
  * Fencing tokens come from one sequence (created if absent), drawn in the acquiring statement.
  * Keys: see {@link AdvisoryKeys}.
  */
 public final class PostgresLockProvider implements LockProvider {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PostgresLockProvider.class);
+    private static final int BORROW_SLICE_MS = 250;
+    private static final Duration MAX_SETTING = Duration.ofDays(1);
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
 
     private static final String HOLDERS_SQL = """
@@ -66,13 +71,16 @@ public final class PostgresLockProvider implements LockProvider {
     private final ProviderRuntime runtime;
     private final PostgresNotifications notifications;
     private final ScheduledExecutorService keepAlive;
+    private final WaitingSessions waitingSessions;
     private final String prefix;
     private final String ownerId;
+    private final boolean customOwner;
     private final RetryStrategy retryStrategy;
     private final boolean transactional;
 
     private PostgresLockProvider(Builder b) {
         this.prefix = b.prefix;
+        this.customOwner = b.ownerId != null;
         this.ownerId = b.ownerId != null ? b.ownerId : OwnerIds.generate();
         this.retryStrategy = b.retryStrategy != null ? b.retryStrategy : RetryStrategy.exponential(Duration.ofMillis(10), Duration.ofMillis(500));
         DataSource dataSource;
@@ -86,10 +94,10 @@ public final class PostgresLockProvider implements LockProvider {
             if (b.password != null) config.setPassword(b.password);
             config.setMaximumPoolSize(b.poolSize);
             config.setMinimumIdle(0);
-            config.setConnectionTimeout(Math.max(250, b.timeout.toMillis()));
+            config.setConnectionTimeout(BORROW_SLICE_MS); // borrows loop in slices up to the caller's deadline (PostgresConnections)
             config.setInitializationFailTimeout(-1); // open even while the database is down; calls fail until it is up
             config.setPoolName("dlock");
-            config.addDataSourceProperty("ApplicationName", ownerId);
+            config.addDataSourceProperty("ApplicationName", applicationName(ownerId, customOwner));
             config.addDataSourceProperty("tcpKeepAlive", "true");
             if (b.transactionPooling) config.addDataSourceProperty("prepareThreshold", "0");
             b.jdbcProperties.forEach(config::addDataSourceProperty);
@@ -98,13 +106,61 @@ public final class PostgresLockProvider implements LockProvider {
         }
         this.transactional = b.transactionPooling;
         // the provider's own pool already has prepareThreshold=0; a caller's connections get it when borrowed
-        this.connections = new PostgresConnections(dataSource, b.sequence, b.transactionPooling && b.dataSource != null);
-        this.locking = b.transactionPooling ? new TransactionLocking(connections) : new SessionLocking(connections, b.poolSize);
+        this.connections = new PostgresConnections(dataSource, ownPool != null, b.poolSize, b.sequence,
+                b.transactionPooling && b.dataSource != null, b.timeout);
+        int probeTimeout = (int) Math.max(1, Math.min(5, b.keepAlive.toSeconds()));
+        // Connection budget (poolSize P): shared sessions P/3 (session mode), the listener, and
+        // the waiting sessions; held locks won by waiting (and every lock in transaction mode) pin
+        // one connection each on top, borrowed within the caller's deadline.
+        int maxShared = Math.max(1, b.poolSize / 3);
+        int waiting = b.transactionPooling ? Math.max(1, b.poolSize / 2) : Math.max(1, b.poolSize - maxShared - 2);
+        this.waitingSessions = new WaitingSessions(waiting);
+        this.locking = b.transactionPooling
+                ? new TransactionLocking(connections, waitingSessions, probeTimeout)
+                : new SessionLocking(connections, waitingSessions, maxShared, probeTimeout);
         this.notifications = new PostgresNotifications(dataSource, !b.transactionPooling);
         this.runtime = new ProviderRuntime(b.description, Ticker.system());
         this.keepAlive = Executors.newSingleThreadScheduledExecutor(ProviderRuntime.daemonThreads("dlock-postgres-keepalive"));
         long every = b.keepAlive.toMillis();
-        keepAlive.scheduleWithFixedDelay(locking::probe, every, every, TimeUnit.MILLISECONDS);
+        keepAlive.scheduleWithFixedDelay(this::probe, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private void probe() {
+        try {
+            locking.probe();
+        } catch (RuntimeException e) {
+            LOG.warn("Keep-alive round failed; the next one retries", e); // a thrown exception would end the schedule
+        }
+    }
+
+    /**
+     * The connections' application name: the owner id, which for a default id already says
+     * {@code host:pid:uuid}; a custom owner gets {@code @host:pid} appended (as far as
+     * PostgreSQL's 63 bytes allow), so that {@code holders()} always says where a holder runs.
+     */
+    static String applicationName(String ownerId, boolean custom) {
+        if (!custom) return ownerId;
+        String where = ":" + OwnerIds.pid();
+        int room = 63 - ownerId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length - 1 - where.length();
+        if (room < 1) return ownerId;
+        String host = OwnerIds.localHost();
+        while (host.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > room) host = host.substring(0, host.length() - 1);
+        return ownerId + "@" + host + where;
+    }
+
+    private static final Pattern WITH_HOST_AND_PID = Pattern.compile("(.+)@([^@]*):([0-9]{1,19})");
+
+    /** A holder from a session's application name, with host and pid where the name carries them. */
+    private static LockHolder.Builder holderOf(String applicationName, LockMode mode) {
+        java.util.regex.Matcher m = WITH_HOST_AND_PID.matcher(applicationName);
+        if (m.matches()) {
+            try {
+                return LockHolder.builder(m.group(1), mode).host(m.group(2)).pid(Long.parseLong(m.group(3)));
+            } catch (NumberFormatException e) {
+                // not ours after all
+            }
+        }
+        return OwnerIds.holder(applicationName, mode);
     }
 
     public static Builder builder() {
@@ -138,11 +194,8 @@ public final class PostgresLockProvider implements LockProvider {
     /** Transaction-scoped locks on a caller's own connection, with this provider's keys and sequence. */
     public PostgresTransactionLocks transactionLocks() {
         runtime.ensureOpen();
-        try (Connection c = connections.borrow()) {
-            c.isValid(1); // borrowing created the fencing sequence if it was absent
-        } catch (SQLException e) {
-            throw PostgresConnections.failure("cannot create the fencing sequence", e);
-        }
+        Connection c = borrowForQuery(); // borrowing created the fencing sequence if it was absent
+        connections.giveBack(c);
         return new PostgresTransactionLocks(prefix, connections);
     }
 
@@ -156,15 +209,40 @@ public final class PostgresLockProvider implements LockProvider {
         Arguments.requireName(name, "name");
         runtime.ensureOpen();
         List<LockHolder> holders = new ArrayList<>();
-        try (Connection c = connections.borrow(); PreparedStatement ps = c.prepareStatement(HOLDERS_SQL)) {
+        Connection c = borrowForQuery();
+        boolean clean = false;
+        try (PreparedStatement ps = c.prepareStatement(HOLDERS_SQL)) {
             collect(ps, Advisory.single(AdvisoryKeys.key(prefix, "mutex", name), false), pgMode -> LockMode.EXCLUSIVE, holders);
             collect(ps, Advisory.single(AdvisoryKeys.key(prefix, "rw", name), false),
                     pgMode -> pgMode.startsWith("Share") ? LockMode.READ : LockMode.WRITE, holders);
             collect(ps, Advisory.slot(AdvisoryKeys.semaphoreKey(prefix, name), 0), pgMode -> LockMode.PERMIT, holders);
+            clean = true;
         } catch (SQLException e) {
             throw PostgresConnections.failure("cannot read pg_locks", e);
+        } finally {
+            if (clean) connections.giveBack(c);
+            else connections.discard(c);
         }
         return holders;
+    }
+
+    /**
+     * A connection for a query that takes no lock, borrowed within the provider's timeout; not cut
+     * short by the caller's interrupt (the interrupt status is kept).
+     */
+    private Connection borrowForQuery() {
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (true) {
+                try {
+                    return connections.borrow(Deadline.after(Duration.ZERO, Ticker.system()));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
     }
 
     /** Adds the sessions holding {@code lock} (for a semaphore: any of its permits). */
@@ -178,7 +256,7 @@ public final class PostgresLockProvider implements LockProvider {
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 String owner = rs.getString(2);
-                LockHolder.Builder holder = OwnerIds.holder(owner == null || owner.isEmpty() ? "backend-" + rs.getInt(3) : owner, mode.apply(rs.getString(1)));
+                LockHolder.Builder holder = holderOf(owner == null || owner.isEmpty() ? "backend-" + rs.getInt(3) : owner, mode.apply(rs.getString(1)));
                 // PostgreSQL records no grant time; a transaction-scoped lock is as old as its transaction at most
                 if (transactional && rs.getTimestamp(4) != null) holder.since(rs.getTimestamp(4).toInstant());
                 out.add(holder.build());
@@ -186,20 +264,30 @@ public final class PostgresLockProvider implements LockProvider {
         }
     }
 
+    /** Connections of the provider's own pool in use now (for tests' pool accounting); -1 with a caller's data source. */
+    int connectionsInUse() {
+        return ownPool == null || ownPool.getHikariPoolMXBean() == null ? -1 : ownPool.getHikariPoolMXBean().getActiveConnections();
+    }
+
     /** The owner id, also the application name of this provider's connections. */
     public String ownerId() {
         return ownerId;
     }
 
+    /**
+     * Releases every lock still held, then ends every session (connections that hold nothing go
+     * back to the pool; any other is closed and its slot freed), stops the listener and, if the
+     * provider made its pool, closes it. Waiters still in the server fail.
+     */
     @Override
     public void close() {
         try {
             runtime.close();
         } finally {
             keepAlive.shutdownNow();
-            connections.close();
-            notifications.close();
             locking.close();
+            notifications.close();
+            connections.close();
             if (ownPool != null) ownPool.close();
         }
     }
@@ -213,6 +301,10 @@ public final class PostgresLockProvider implements LockProvider {
 
     AdvisoryLocking locking() {
         return locking;
+    }
+
+    WaitingSessions waitingSessions() {
+        return waitingSessions;
     }
 
     PostgresNotifications notifications() {
@@ -244,7 +336,18 @@ public final class PostgresLockProvider implements LockProvider {
         private boolean transactionPooling;
         private String description;
 
+        private final Set<String> set = new java.util.HashSet<>();
+
         private Builder() {}
+
+        private void once(String option) {
+            if (!set.add(option)) throw new IllegalStateException(option + " was already set");
+        }
+
+        private static Duration atMostADay(Duration d, String argument) {
+            if (d.compareTo(MAX_SETTING) > 0) throw new IllegalArgumentException(argument + " must be at most " + MAX_SETTING + ": " + d);
+            return d;
+        }
 
         /** {@code jdbc:postgresql://host:port/db}; the provider pools connections with HikariCP. */
         public Builder jdbcUrl(String jdbcUrl) {
@@ -272,36 +375,48 @@ public final class PostgresLockProvider implements LockProvider {
 
         /** A pgjdbc connection property such as {@code sslmode}. */
         public Builder jdbcProperty(String name, String value) {
+            if (jdbcProperties.containsKey(name)) throw new IllegalStateException("jdbcProperty " + name + " was already set");
             jdbcProperties.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
             return this;
         }
 
-        /** Connections in the provider's pool (default 10): one multiplexed, plus one per waiting or waited-for lock. */
+        /**
+         * Connections the provider uses at most (default 10, at least 2): its own pool's size, or
+         * with {@link #dataSource} how many of the caller's connections it takes at once. They
+         * serve the shared sessions (a third), the LISTEN connection and the waiting sessions;
+         * locks won by waiting, and every lock in transaction-pooling mode, pin one each.
+         */
         public Builder poolSize(int poolSize) {
-            this.poolSize = Arguments.requirePositive(poolSize, "poolSize");
+            once("poolSize");
+            if (poolSize < 2 || poolSize > 10_000) throw new IllegalArgumentException("poolSize must be within [2, 10000]: " + poolSize);
+            this.poolSize = poolSize;
             return this;
         }
 
         /** How long to wait for a pool connection before failing with {@link LockBackendException} (default 5 s). */
         public Builder timeout(Duration timeout) {
-            this.timeout = Arguments.requirePositive(timeout, "timeout");
+            once("timeout");
+            this.timeout = atMostADay(Arguments.requirePositive(timeout, "timeout"), "timeout");
             return this;
         }
 
         /** How often pinned sessions are probed (default 5 s); a dead session's locks are reported lost. */
         public Builder keepAlive(Duration keepAlive) {
-            this.keepAlive = Arguments.requirePositive(keepAlive, "keepAlive");
+            once("keepAlive");
+            this.keepAlive = atMostADay(Arguments.requirePositive(keepAlive, "keepAlive"), "keepAlive");
             return this;
         }
 
         /** Mixed into every key (default {@code dlock}), so applications sharing a database can keep apart. */
         public Builder prefix(String prefix) {
+            once("prefix");
             this.prefix = Arguments.requirePrintable(prefix, "prefix", 64);
             return this;
         }
 
         /** The owner id, also the connections' application name (PostgreSQL keeps 63 bytes of it). */
         public Builder ownerId(String ownerId) {
+            once("ownerId");
             this.ownerId = Arguments.requirePrintable(ownerId, "ownerId", 63);
             return this;
         }
@@ -311,6 +426,7 @@ public final class PostgresLockProvider implements LockProvider {
      * {@code dlock_fence}). Validated strictly, because it is written into SQL as a literal.
      */
         public Builder sequence(String sequence) {
+            once("sequence");
             Objects.requireNonNull(sequence, "sequence");
             if (!IDENTIFIER.matcher(sequence).matches()) {
                 throw new IllegalArgumentException("sequence must be a lower-case identifier like dlock_fence or app.dlock_fence: '" + sequence + "'");
@@ -319,8 +435,14 @@ public final class PostgresLockProvider implements LockProvider {
             return this;
         }
 
-        /** Fallback retry delays for semaphore waiters (default exponential 10 ms to 500 ms); NOTIFY wakes them sooner. */
+        /**
+         * Fallback retry delays for semaphore waiters (default exponential 10 ms to 500 ms); NOTIFY
+         * wakes them sooner. An attempt limit ({@link RetryStrategy#withMaxAttempts}) also bounds
+         * waits the server performs (mutex, read-write lock): to the sum of the pauses that many
+         * attempts would make.
+         */
         public Builder retryStrategy(RetryStrategy retryStrategy) {
+            once("retryStrategy");
             this.retryStrategy = Objects.requireNonNull(retryStrategy, "retryStrategy");
             return this;
         }
@@ -336,6 +458,7 @@ public final class PostgresLockProvider implements LockProvider {
          * direct connections or session pooling: session locks multiplex and wake faster there.
          */
         public Builder transactionPooling(boolean transactionPooling) {
+            once("transactionPooling");
             this.transactionPooling = transactionPooling;
             return this;
         }

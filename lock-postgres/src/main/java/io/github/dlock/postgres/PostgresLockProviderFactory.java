@@ -2,11 +2,10 @@ package io.github.dlock.postgres;
 
 import io.github.dlock.LockProvider;
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.internal.PercentDecoding;
 import io.github.dlock.spi.LockProviderFactory;
 import io.github.dlock.spi.ProviderOptions;
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 
@@ -43,8 +42,8 @@ public final class PostgresLockProviderFactory implements LockProviderFactory {
         if (uri.getRawUserInfo() != null) {
             String info = uri.getRawUserInfo();
             int colon = info.indexOf(':');
-            user = decode(colon < 0 ? info : info.substring(0, colon));
-            password = colon < 0 ? null : decode(info.substring(colon + 1));
+            user = PercentDecoding.decode(colon < 0 ? info : info.substring(0, colon), "user in the url");
+            password = colon < 0 ? null : PercentDecoding.decode(info.substring(colon + 1), "password in the url");
         }
         String queryUser = o.string("user").orElse(null);
         String queryPassword = o.string("password").orElse(null);
@@ -67,9 +66,5 @@ public final class PostgresLockProviderFactory implements LockProviderFactory {
     private static String hostPort(URI uri) {
         String host = uri.getHost();
         return host + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 }

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -91,8 +92,19 @@ final class PostgresNotifications implements AutoCloseable {
         }
     }
 
+    /** Stops the listener and waits (briefly) until it has given its connection back. */
     @Override
     public void close() {
-        closed = true;
+        Thread listener;
+        synchronized (this) {
+            closed = true;
+            listener = thread;
+        }
+        if (listener == null) return;
+        try {
+            listener.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

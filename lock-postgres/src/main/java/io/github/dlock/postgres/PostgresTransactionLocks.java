@@ -3,6 +3,8 @@ package io.github.dlock.postgres;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.LockTimeoutException;
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.spi.Deadline;
+import io.github.dlock.spi.Ticker;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -71,57 +73,101 @@ public final class PostgresTransactionLocks {
     public long lock(Connection connection, String name, Duration timeout) throws InterruptedException {
         Arguments.requireNonNegative(timeout, "timeout");
         long key = keyFor(connection, name);
-        Long token;
-        try {
-            token = connections.runCancellable(running -> waitInSavepoint(connection, key, Math.max(1, timeout.toMillis()), running));
+        Deadline deadline = Deadline.after(timeout, Ticker.system());
+        while (true) {
+            long timeoutMs = deadline.isUnbounded() ? 0 : PostgresConnections.lockTimeoutMs(deadline);
+            Long token = waitInSavepoint(connection, key, timeoutMs, name);
+            if (token != null) return token;
+            if (deadline.isUnbounded() || deadline.hasExpired()) {
+                throw new LockTimeoutException("timed out after " + timeout + " waiting for transaction lock " + Arguments.describe(name));
+            }
+            // lock_timeout holds at most about 24.8 days: wait the next slice
+        }
+    }
+
+    /**
+     * Null on timeout; the token when granted. The wait runs in a savepoint with
+     * {@code lock_timeout} = {@code timeoutMs} (0: none) and no {@code statement_timeout}, set for
+     * the savepoint only and given back to the caller afterwards. Only the waiting statement runs
+     * on a helper thread (so that an interrupt can cancel it); the caller's thread decides what
+     * the savepoint keeps, so a grant that raced an interrupt is rolled back, never left in the
+     * caller's transaction.
+     */
+    private Long waitInSavepoint(Connection c, long key, long timeoutMs, String name) throws InterruptedException {
+        String previousLock;
+        String previousStatement;
+        try (Statement s = c.createStatement()) {
+            s.execute("SAVEPOINT dlock_wait");
+            try (PreparedStatement set = c.prepareStatement("SELECT current_setting('lock_timeout'), current_setting('statement_timeout'), "
+                    + "set_config('lock_timeout', ?, true), set_config('statement_timeout', '0', true)")) {
+                set.setString(1, timeoutMs + "ms");
+                try (ResultSet rs = set.executeQuery()) {
+                    rs.next();
+                    previousLock = rs.getString(1);
+                    previousStatement = rs.getString(2);
+                }
+            }
         } catch (SQLException e) {
+            throw PostgresConnections.failure("cannot prepare the wait for transaction lock " + Arguments.describe(name), e);
+        }
+        long token;
+        try {
+            token = connections.runCancellable(running -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT nextval('" + sequence + "') FROM (SELECT pg_advisory_xact_lock(?)) AS granted")) {
+                    running.set(ps);
+                    ps.setLong(1, key);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        return rs.getLong(1);
+                    } finally {
+                        running.set(null);
+                    }
+                }
+            });
+        } catch (InterruptedException e) {
+            rollBackWait(c, name, e);
+            throw e;
+        } catch (SQLException e) {
+            rollBackWait(c, name, e);
+            if (PostgresConnections.isLockTimeout(e)) return null;
             throw PostgresConnections.waitFailed(e, "transaction lock " + Arguments.describe(name));
         }
-        if (token == null) throw new LockTimeoutException("timed out after " + timeout + " waiting for transaction lock " + Arguments.describe(name));
+        // Keep the lock (it now belongs to the transaction), give the caller back their settings,
+        // then fold the savepoint into the transaction.
+        try (PreparedStatement restore = c.prepareStatement("SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true)");
+                Statement s = c.createStatement()) {
+            restore.setString(1, previousLock);
+            restore.setString(2, previousStatement);
+            restore.executeQuery().close();
+            s.execute("RELEASE SAVEPOINT dlock_wait");
+        } catch (SQLException e) {
+            throw PostgresConnections.failure("transaction lock " + Arguments.describe(name) + " was granted, but restoring the "
+                    + "transaction's settings failed; roll the transaction back", e);
+        }
         return token;
     }
 
-    /** Null on timeout or cancellation (the savepoint is rolled back); the token when granted. */
-    private Long waitInSavepoint(Connection c, long key, long timeoutMs, AtomicReference<Statement> running) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("SAVEPOINT dlock_wait");
-        }
-        try (PreparedStatement set = c.prepareStatement("SELECT current_setting('lock_timeout'), set_config('lock_timeout', ?, true)")) {
-            set.setString(1, timeoutMs + "ms");
-            String previous;
-            try (ResultSet rs = set.executeQuery()) {
-                rs.next();
-                previous = rs.getString(1);
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT nextval('" + sequence + "') FROM (SELECT pg_advisory_xact_lock(?)) AS granted")) {
-                running.set(ps);
-                ps.setLong(1, key);
-                long token;
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    token = rs.getLong(1);
-                } finally {
-                    running.set(null);
-                }
-                // Keep the lock (it now belongs to the transaction) but give the caller back their
-                // lock_timeout, then fold the savepoint into the transaction.
-                try (PreparedStatement restore = c.prepareStatement("SELECT set_config('lock_timeout', ?, true)")) {
-                    restore.setString(1, previous);
-                    restore.executeQuery().close();
-                }
-                try (Statement s = c.createStatement()) {
-                    s.execute("RELEASE SAVEPOINT dlock_wait");
-                }
-                return token;
-            }
-        } catch (SQLException e) {
+    /**
+     * Undoes a wait that did not end in a kept grant: back to the savepoint (which gives up a lock
+     * granted meanwhile and the wait's settings). A cancel request sent to end the wait may land
+     * on this statement, so it is tried a few times.
+     */
+    private static void rollBackWait(Connection c, String name, Exception cause) {
+        SQLException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
             try (Statement s = c.createStatement()) {
                 s.execute("ROLLBACK TO SAVEPOINT dlock_wait");
                 s.execute("RELEASE SAVEPOINT dlock_wait");
+                return;
+            } catch (SQLException e) {
+                last = e;
             }
-            if (PostgresConnections.isTimeoutOrCancel(e)) return null;
-            throw e;
         }
+        LockBackendException failure = PostgresConnections.failure("the wait for transaction lock " + Arguments.describe(name)
+                + " ended, but rolling back to its savepoint failed; roll the transaction back (it may hold the lock)", last);
+        failure.addSuppressed(cause);
+        if (cause instanceof InterruptedException) Thread.currentThread().interrupt();
+        throw failure;
     }
 
     private long keyFor(Connection connection, String name) {

@@ -1,175 +1,193 @@
 package io.github.dlock.postgres;
 
 import io.github.dlock.spi.Deadline;
-import io.github.dlock.spi.Ticker;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Session-level advisory locks, for direct connections or a pooler in session mode. Try-locks
- * share a few pinned (multiplexed) sessions, so that many held locks need few connections: a
- * try uses a shared session no other thread is using at that moment, and a new one is opened
- * (up to a third of the pool) only when all are busy, so shared sessions grow with concurrent
- * callers, not with held locks. A wait runs in the server ({@code lock_timeout}) on a session of
- * its own, which then stays pinned to the lock it won.
+ * Session-level advisory locks, for direct connections or a pooler in session mode.
+ *
+ * <p>Connections: try-locks share a few pinned (multiplexed) sessions, so that many held locks
+ * need few connections: a try uses a shared session no other thread is using at that moment, and
+ * a new one is opened (up to {@code maxShared}) only when all are busy. Readers of one key share a
+ * session's hold (re-entrant, unless a writer waits), so any number of readers in this process
+ * need no extra connection. A wait runs in the server on a session of
+ * its own (one of the provider's bounded {@link WaitingSessions}), which then stays pinned to the
+ * lock it won until release. A shared session that died is dropped and replaced, and a try that
+ * met it is retried once on a fresh one, so the death surfaces only as {@code lost()} of the
+ * locks it held.
  */
 final class SessionLocking implements AdvisoryLocking {
     private final PostgresConnections connections;
-    private final Set<PostgresSession> sessions = ConcurrentHashMap.newKeySet();
-    private final List<PostgresSession> shared = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final Object openingShared = new Object();
+    private final WaitingSessions waits;
+    private final int probeTimeoutSeconds;
+    private final Set<PostgresSession> sessions = ConcurrentHashMap.newKeySet(); // every open session
+    private final List<PostgresSession> shared = new CopyOnWriteArrayList<>();
+    private final ReentrantLock openingShared = new ReentrantLock();
     private final int maxShared;
-    /** Connections for waits and the locks they win; the rest of the pool serves the shared session, LISTEN and queries. */
-    private final Semaphore dedicatedConnections;
 
-    SessionLocking(PostgresConnections connections, int poolSize) {
+    SessionLocking(PostgresConnections connections, WaitingSessions waits, int maxShared, int probeTimeoutSeconds) {
         this.connections = connections;
-        this.maxShared = Math.max(1, poolSize / 3);
-        // the rest of the pool, but for the listener and a query connection
-        this.dedicatedConnections = new Semaphore(Math.max(1, poolSize - maxShared - 2), true);
+        this.waits = waits;
+        this.maxShared = maxShared;
+        this.probeTimeoutSeconds = probeTimeoutSeconds;
     }
 
-    /** One try on a shared session (or, for a key already held there, on a fresh one). */
+    /** One try on a shared session; a session found dead is replaced and the try made once more. */
     @Override
-    public PostgresHeldLock tryOnce(PostgresAcquirer acquirer) {
-        PostgresSession session = claimShared();
-        try {
-            return tryOn(session, acquirer);
-        } finally {
-            session.unclaim();
+    public PostgresHeldLock tryOnce(PostgresAcquirer acquirer, Deadline deadline) throws InterruptedException {
+        for (int attempt = 0; ; attempt++) {
+            PostgresSession session = claimShared(deadline);
+            if (session == null) return null; // the deadline passed while the pool opened a connection
+            try {
+                return tryOn(session, acquirer, deadline);
+            } catch (SessionGone gone) {
+                if (attempt > 0) throw PostgresConnections.failure("cannot try advisory lock", gone.getCause());
+            } finally {
+                session.unclaim();
+            }
         }
     }
 
-    private PostgresHeldLock tryOn(PostgresSession session, PostgresAcquirer acquirer) {
-        List<Advisory> heldHere = new ArrayList<>();
+    private PostgresHeldLock tryOn(PostgresSession session, PostgresAcquirer acquirer, Deadline deadline) throws InterruptedException {
         for (Advisory lock : acquirer.candidates()) {
-            if (session.holdsKey(lock)) {
-                heldHere.add(lock);
-                continue;
+            PostgresSession on = session;
+            PostgresSession other = null;
+            if (lock.shared() && session.holdsKey(lock)) {
+                // another reader of this process: a shared session without the key if there is one
+                // (so holders() shows each reader), else a re-entrant hold here
+                other = claimSharedWithout(lock, deadline);
+                if (other != null) on = other;
             }
-            long token = tryLock(session, lock);
-            if (token > 0) return hold(acquirer, session, lock, token);
-        }
-        for (Advisory lock : heldHere) {
-            if (!dedicatedConnections.tryAcquire()) return null;
-            PostgresSession dedicated = newDedicatedSession();
-            long token = 0;
             try {
-                token = tryLock(dedicated, lock);
-                if (token > 0) return hold(acquirer, dedicated, lock, token);
+                long token = tryLock(on, lock); // 0 at once for a key held here that may not be shared
+                if (token > 0) return hold(acquirer, on, lock, token);
             } finally {
-                if (token <= 0) closeDedicated(dedicated);
+                if (other != null) other.unclaim();
             }
         }
         return null;
     }
 
+    /** A claimed shared session that does not hold {@code lock}: an existing one, or a new one while below the limit; else null. */
+    private PostgresSession claimSharedWithout(Advisory lock, Deadline deadline) throws InterruptedException {
+        for (PostgresSession s : shared) {
+            if (!s.isDead() && !s.holdsKey(lock)) {
+                s.claim();
+                return s;
+            }
+        }
+        return openShared(deadline);
+    }
+
+    /** A new shared session, claimed, while there are fewer than {@link #maxShared}; else (or past the deadline) null. */
+    private PostgresSession openShared(Deadline deadline) throws InterruptedException {
+        // another shared session only while the pool can give one at once: locks won by waiting
+        // may have taken the rest, and a try must not wait for them when a shared session exists
+        if (shared.size() >= maxShared || (!shared.isEmpty() && !connections.hasSpare())) return null;
+        PostgresSession fresh = newSession(true, deadline); // borrowed outside the lock: borrowing may wait for the pool
+        if (fresh == null) return null;
+        try {
+            fresh.boundStatements(TimeUnit.NANOSECONDS.toMillis(connections.timeoutNanos()));
+        } catch (SQLException e) {
+            endSession(fresh);
+            throw PostgresConnections.failure("cannot set up a shared session", e);
+        }
+        openingShared.lock();
+        try {
+            if (shared.size() < maxShared) {
+                fresh.claim();
+                shared.add(fresh);
+                return fresh;
+            }
+        } finally {
+            openingShared.unlock();
+        }
+        endSession(fresh);
+        return null;
+    }
+
+    /**
+     * A try statement; a statement error fails only this call (the session gave back what the
+     * failed statement may have taken). A shared session that could not undo it, or whose
+     * connection failed, dies: its locks are reported lost, never silently kept.
+     *
+     * @throws SessionGone if the session's connection is gone
+     */
     private long tryLock(PostgresSession session, Advisory lock) {
         try {
             return session.tryLock(lock, connections.sequence());
         } catch (SQLException e) {
-            if (session.isMultiplexed()) session.die("it failed: " + e.getMessage());
+            if (PostgresConnections.isConnectionFailure(e)) {
+                if (session.isMultiplexed()) dropShared(session, "its database session ended: " + e.getMessage());
+                throw new SessionGone(e);
+            }
+            if (session.isMultiplexed() && session.isUncertain()) {
+                dropShared(session, "a failed statement on its session could not be undone, so the session was closed: " + e.getMessage());
+            }
             throw PostgresConnections.failure("cannot try advisory lock", e);
         }
     }
 
     /**
-     * Waits in the server (bounded by {@code lock_timeout}) on a session of its own. PostgreSQL
-     * may grant the lock just as the timeout fires, so a timeout is only reported after
-     * {@code pg_locks} shows the session does not hold it.
+     * Waits in the server (bounded by {@code lock_timeout}, in slices for waits longer than it
+     * allows) on a session of its own. PostgreSQL may grant the lock just as the timeout fires,
+     * so a timeout is only reported after {@code pg_locks} shows the session does not hold it. A
+     * session whose wait failed or was interrupted is discarded, never pooled.
      */
     @Override
     public PostgresHeldLock waitInServer(PostgresAcquirer acquirer, Advisory lock, Deadline deadline) throws InterruptedException {
-        if (deadline.isUnbounded()) dedicatedConnections.acquire();
-        else if (!dedicatedConnections.tryAcquire(deadline.remainingNanos(), TimeUnit.NANOSECONDS)) return null;
-        long remainingMs = deadline.isUnbounded() ? 0 : TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos());
-        if (!deadline.isUnbounded() && remainingMs < 1) {
-            dedicatedConnections.release();
-            return null;
-        }
-        PostgresSession session;
-        try {
-            session = newSession(false, deadline);
-        } catch (RuntimeException | InterruptedException e) {
-            dedicatedConnections.release();
-            throw e;
-        }
-        if (session == null) { // the deadline passed while the pool opened a connection
-            dedicatedConnections.release();
-            return null;
-        }
+        PostgresSession session = newSession(false, deadline);
+        if (session == null) return null; // the deadline passed while the pool opened a connection
         boolean handedOver = false;
         try {
-            long token;
-            try {
-                token = connections.runCancellable(running -> waitStatement(session, lock, remainingMs, running));
-            } catch (InterruptedException e) {
-                session.discardOnClose(); // closing it also frees a lock granted just before the cancel
-                throw e;
-            } catch (SQLException e) {
-                token = afterFailedWait(session, lock, e);
-            }
-            if (token <= 0) return null;
-            session.tookByWaiting(lock);
-            PostgresHeldLock held = hold(acquirer, session, lock, token);
+            long token = session.waitUntil(lock, deadline);
+            if (token == 0) return null;
             handedOver = true;
+            PostgresHeldLock held = lock.shared() ? moveToShared(acquirer, lock, session, token) : hold(acquirer, session, lock, token);
+            waits.changedHands(lock.id()); // queued readers of this key may now share it
             return held;
         } finally {
-            if (!handedOver) closeDedicated(session);
+            if (!handedOver) endSession(session);
         }
     }
 
-    private long waitStatement(PostgresSession session, Advisory lock, long timeoutMs, java.util.concurrent.atomic.AtomicReference<Statement> running)
-            throws SQLException {
-        Connection c = session.connection();
+    /**
+     * A read lock won by waiting moves to a shared session when it can (taken there first, then
+     * given back here, so it is never unheld), so that waited-for readers pin no connection of
+     * their own; with a writer queued meanwhile it stays on {@code waited}.
+     */
+    private PostgresHeldLock moveToShared(PostgresAcquirer acquirer, Advisory lock, PostgresSession waited, long waitedToken) {
+        PostgresSession target;
         try {
-            return connections.waitForLock(c, lock, timeoutMs, false, running);
+            target = claimSharedWithout(lock, Deadline.after(java.time.Duration.ZERO, io.github.dlock.spi.Ticker.system()));
+        } catch (InterruptedException | RuntimeException e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+            return hold(acquirer, waited, lock, waitedToken);
+        }
+        if (target == null) return hold(acquirer, waited, lock, waitedToken);
+        long token;
+        try {
+            token = tryLock(target, lock);
+        } catch (RuntimeException e) { // SessionGone or a statement error: keep the lock where it is
+            return hold(acquirer, waited, lock, waitedToken);
         } finally {
-            try (Statement reset = c.createStatement()) {
-                reset.execute("RESET lock_timeout"); // the session goes on holding the lock
-            }
+            target.unclaim();
         }
-    }
-
-    /** A wait ended in an error: a timeout that may have raced the grant, a deadlock, or a failure. */
-    private long afterFailedWait(PostgresSession session, Advisory lock, SQLException e) {
-        if (PostgresConnections.isTimeoutOrCancel(e)) {
-            if (!heldBySession(session, lock)) return 0;
-            try (PreparedStatement ps = session.connection().prepareStatement("SELECT nextval(?::regclass)")) {
-                ps.setString(1, connections.sequence());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1); // granted just as the timeout fired: it is ours
-                }
-            } catch (SQLException again) {
-                throw PostgresConnections.failure("cannot draw a fencing token", again);
-            }
-        }
-        throw PostgresConnections.waitFailed(e, "an advisory lock");
-    }
-
-    private static boolean heldBySession(PostgresSession session, Advisory lock) {
-        long[] tag = lock.lockTag();
-        try (PreparedStatement ps = session.connection().prepareStatement(Advisory.HELD_SQL)) {
-            ps.setLong(1, tag[0]);
-            ps.setLong(2, tag[1]);
-            ps.setInt(3, (int) tag[2]);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
+        if (token <= 0) return hold(acquirer, waited, lock, waitedToken);
+        PostgresHeldLock held = hold(acquirer, target, lock, token);
+        try {
+            waited.unlock(lock, null);
         } catch (SQLException e) {
-            return false; // the session is unusable; closing it frees anything it held
+            // the session is uncertain now: ending it below closes it, which frees the lock
         }
+        endSession(waited);
+        return held;
     }
 
     private PostgresHeldLock hold(PostgresAcquirer acquirer, PostgresSession session, Advisory lock, long token) {
@@ -178,101 +196,67 @@ final class SessionLocking implements AdvisoryLocking {
         return held;
     }
 
-    /** Gives back a dedicated session that holds nothing any more. */
+    /** A lock was released (or its session died): a session of its own that holds nothing more goes back. */
     @Override
     public void released(PostgresSession session, PostgresHeldLock held) {
-        if (session.untrack(held) && !session.isMultiplexed() && session.heldCount() == 0) closeDedicated(session);
+        if (session.untrack(held) && (!session.isMultiplexed() || session.isDead())) endSession(session);
+        waits.changedHands(held.advisory().id());
     }
 
     /**
      * A shared session for one try, claimed by the caller: an idle one if any, else a new one
      * while there are fewer than {@link #maxShared}, else (all busy) the first, whose statements
      * then queue. Dead sessions are dropped and replaced.
+     *
+     * @return null if the deadline passed while the pool opened a connection
      */
-    private PostgresSession claimShared() {
+    private PostgresSession claimShared(Deadline deadline) throws InterruptedException {
         for (PostgresSession s : shared) {
             if (s.isDead()) shared.remove(s);
             else if (s.claimIfIdle()) return s;
         }
-        if (shared.size() < maxShared) {
-            PostgresSession fresh = newSession(true); // borrowed outside the lock: borrowing may wait for the pool
-            synchronized (openingShared) {
-                if (shared.size() < maxShared) {
-                    fresh.claim();
-                    shared.add(fresh);
-                    return fresh;
-                }
-            }
-            sessions.remove(fresh);
-            fresh.close(false);
-        }
+        PostgresSession fresh = openShared(deadline);
+        if (fresh != null) return fresh;
         for (PostgresSession s : shared) {
             if (!s.isDead()) {
                 s.claim();
                 return s;
             }
         }
-        return claimShared(); // all died meanwhile: open a fresh one
+        return shared.isEmpty() && !deadline.hasExpired() ? claimShared(deadline) : null;
     }
 
-    /** A session of its own; the caller holds a permit of {@link #dedicatedConnections}. */
-    private PostgresSession newDedicatedSession() {
-        try {
-            return newSession(false);
-        } catch (RuntimeException e) {
-            dedicatedConnections.release();
-            throw e;
-        }
+    private void dropShared(PostgresSession session, String reason) {
+        shared.remove(session);
+        sessions.remove(session);
+        session.die(reason);
     }
 
-    private void closeDedicated(PostgresSession session) {
-        if (sessions.remove(session)) {
-            session.close(session.heldCount() > 0);
-            dedicatedConnections.release();
-        }
+    private void endSession(PostgresSession session) {
+        if (sessions.remove(session)) session.end();
     }
 
-    private PostgresSession newSession(boolean multiplex) {
-        try {
-            return newSession(multiplex, Deadline.none(Ticker.system()));
-        } catch (InterruptedException e) {
-            throw new AssertionError("an unbounded borrow is not interruptible", e);
-        }
-    }
-
-    /** A session on a newly borrowed connection; null if the deadline passed first (see {@link PostgresConnections#borrowBefore}). */
+    /** A session on a newly borrowed connection; null if the deadline passed first (see {@link PostgresConnections#borrow}). */
     private PostgresSession newSession(boolean multiplex, Deadline deadline) throws InterruptedException {
-        try {
-            Connection c = connections.borrowBefore(deadline);
-            if (c == null) return null;
-            try {
-                if (!c.getAutoCommit()) c.setAutoCommit(true);
-            } catch (SQLException e) {
-                c.close();
-                throw e;
-            }
-            PostgresSession session = new PostgresSession(c, multiplex, false);
-            sessions.add(session);
-            return session;
-        } catch (SQLException e) {
-            throw PostgresConnections.failure("cannot get a database connection", e);
-        }
+        java.sql.Connection c = connections.borrow(deadline);
+        if (c == null) return null;
+        PostgresSession session = new PostgresSession(connections, c, multiplex, false);
+        sessions.add(session);
+        return session;
     }
 
     @Override
     public void probe() {
-        for (PostgresSession s : sessions) {
-            if (s.probe(2)) continue;
-            if (s.isMultiplexed()) { // replaced on next use
-                sessions.remove(s);
-                shared.remove(s);
-            }
-            else closeDedicated(s);
+        List<PostgresSession> dead = PostgresSession.probeAll(sessions, connections.helpers(), probeTimeoutSeconds);
+        for (PostgresSession s : dead) {
+            shared.remove(s);
+            sessions.remove(s);
         }
     }
 
     @Override
     public void close() {
-        sessions.forEach(s -> s.close(true));
+        for (PostgresSession s : sessions) endSession(s);
+        shared.clear();
     }
 }

@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Transaction-scoped advisory locks, safe behind a pooler in transaction mode (PgBouncer's
@@ -17,114 +16,101 @@ import java.util.concurrent.TimeUnit;
  * the lock with it. A wait runs with {@code SET LOCAL lock_timeout}: a timeout or cancel aborts
  * the transaction, so no lock can stay granted after a timeout.
  *
- * <p>The cost: one connection per held lock (no multiplexing). Semaphore waiters cannot LISTEN
- * through such a pooler, so they retry on the retry strategy, woken early by releases in the
- * same provider.
+ * <p>Connections: one per held lock, one per try while it runs, and one per waiting session
+ * (bounded by {@link WaitingSessions}; further waiters queue in this process). Semaphore
+ * waiters cannot LISTEN through such a pooler, so they retry on the retry strategy, woken early
+ * by releases in the same provider.
  */
 final class TransactionLocking implements AdvisoryLocking {
     private final PostgresConnections connections;
-    private final Set<PostgresSession> sessions = ConcurrentHashMap.newKeySet();
+    private final WaitingSessions waits;
+    private final int probeTimeoutSeconds;
+    private final Set<PostgresSession> sessions = ConcurrentHashMap.newKeySet(); // every open session: trying, waiting or holding
 
-    TransactionLocking(PostgresConnections connections) {
+    TransactionLocking(PostgresConnections connections, WaitingSessions waits, int probeTimeoutSeconds) {
         this.connections = connections;
+        this.waits = waits;
+        this.probeTimeoutSeconds = probeTimeoutSeconds;
     }
 
     @Override
-    public PostgresHeldLock tryOnce(PostgresAcquirer acquirer) {
-        PostgresSession session;
-        try {
-            session = begin(connections.borrow());
-        } catch (SQLException e) {
-            throw PostgresConnections.failure("cannot get a database connection", e);
-        }
-        long token = 0;
+    public PostgresHeldLock tryOnce(PostgresAcquirer acquirer, Deadline deadline) throws InterruptedException {
+        PostgresSession session = begin(deadline);
+        if (session == null) return null;
+        boolean handedOver = false;
         try {
             for (Advisory lock : acquirer.candidates()) {
-                token = session.tryLock(lock, connections.sequence());
-                if (token > 0) return hold(acquirer, session, lock, token);
+                long token = session.tryLock(lock, connections.sequence());
+                if (token > 0) {
+                    handedOver = true;
+                    return hold(acquirer, session, lock, token);
+                }
             }
             return null;
         } catch (SQLException e) {
             throw PostgresConnections.failure("cannot try advisory lock", e);
         } finally {
-            if (token <= 0) end(session);
+            if (!handedOver) endSession(session); // rolls back; pooled only if that worked
         }
     }
 
     @Override
     public PostgresHeldLock waitInServer(PostgresAcquirer acquirer, Advisory lock, Deadline deadline) throws InterruptedException {
-        PostgresSession session;
+        PostgresSession session = begin(deadline);
+        if (session == null) return null;
+        boolean handedOver = false;
         try {
-            Connection c = connections.borrowBefore(deadline);
-            if (c == null) return null; // the deadline passed while the pool opened a connection
-            session = begin(c);
-        } catch (SQLException e) {
-            throw PostgresConnections.failure("cannot get a database connection", e);
-        }
-        long token = 0;
-        try {
-            long timeoutMs = deadline.isUnbounded() ? 0 : TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos());
-            if (!deadline.isUnbounded() && timeoutMs < 1) return null;
-            try {
-                token = connections.runCancellable(running -> connections.waitForLock(session.connection(), lock, timeoutMs, true, running));
-            } catch (InterruptedException e) {
-                session.discardOnClose();
-                throw e;
-            } catch (SQLException e) {
-                if (PostgresConnections.isTimeoutOrCancel(e)) return null; // the aborted transaction holds nothing
-                throw PostgresConnections.waitFailed(e, "an advisory lock");
-            }
-            session.tookByWaiting(lock);
-            return hold(acquirer, session, lock, token);
+            long token = session.waitUntil(lock, deadline);
+            if (token == 0) return null;
+            handedOver = true;
+            PostgresHeldLock held = hold(acquirer, session, lock, token);
+            waits.changedHands(lock.id());
+            return held;
         } finally {
-            if (token <= 0) end(session);
+            if (!handedOver) endSession(session);
         }
     }
 
     private PostgresHeldLock hold(PostgresAcquirer acquirer, PostgresSession session, Advisory lock, long token) {
         PostgresHeldLock held = new PostgresHeldLock(this, acquirer, token, session, lock);
         session.track(held);
-        sessions.add(session);
         return held;
     }
 
-    /** A session that runs a transaction (begun lazily by the driver with the first statement) on {@code c}. */
-    private static PostgresSession begin(Connection c) throws SQLException {
+    /** A session that runs a transaction (begun by the driver with its first statement); null if the deadline passed first. */
+    private PostgresSession begin(Deadline deadline) throws InterruptedException {
+        Connection c = connections.borrow(deadline);
+        if (c == null) return null;
         try {
             c.setAutoCommit(false);
         } catch (SQLException e) {
-            c.close();
-            throw e;
+            connections.discard(c);
+            throw PostgresConnections.failure("cannot begin a transaction", e);
         }
-        return new PostgresSession(c, false, true);
+        PostgresSession session = new PostgresSession(connections, c, false, true);
+        sessions.add(session);
+        return session;
     }
 
-    /** Rolls back and gives the connection back; if the rollback fails, the connection is dropped. */
-    private void end(PostgresSession session) {
-        sessions.remove(session);
-        try {
-            session.endTransaction();
-            session.close(false);
-        } catch (SQLException e) {
-            session.close(true);
-        }
+    private void endSession(PostgresSession session) {
+        if (sessions.remove(session)) session.end();
     }
 
     @Override
     public void released(PostgresSession session, PostgresHeldLock held) {
         session.untrack(held);
-        if (sessions.remove(session)) session.close(session.heldCount() > 0);
+        endSession(session);
+        waits.changedHands(held.advisory().id());
     }
 
     @Override
     public void probe() {
-        for (PostgresSession s : sessions) {
-            if (!s.probe(2)) sessions.remove(s);
-        }
+        for (PostgresSession s : PostgresSession.probeAll(sessions, connections.helpers(), probeTimeoutSeconds)) sessions.remove(s);
     }
 
+    /** Ends every session, including those still trying or waiting (closed, so their statements fail). */
     @Override
     public void close() {
-        sessions.forEach(s -> s.close(true));
+        for (PostgresSession s : sessions) endSession(s);
     }
 }

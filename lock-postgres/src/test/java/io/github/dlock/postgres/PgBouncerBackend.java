@@ -24,6 +24,12 @@ final class PgBouncerBackend implements ConformanceBackend {
         return PostgresBackend.relations();
     }
 
+    /** Terminates the server session holding the advisory lock; PgBouncer then drops the holder's server connection. */
+    @Override
+    public void breakLockExternally(String name, io.github.dlock.LockMode mode) throws java.sql.SQLException {
+        PostgresBackend.terminateHolderOf(name, mode);
+    }
+
     @Override
     public String providerUrl() {
         return url("keepAlive=1s&prefix=dlocktest");

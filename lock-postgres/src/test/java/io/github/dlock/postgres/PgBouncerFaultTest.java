@@ -60,6 +60,7 @@ class PgBouncerFaultTest {
             tried.release(); // releasing lost handles does not throw
             won.release();
             victim.lock("bounced-a").tryAcquire(Duration.ofSeconds(10)).orElseThrow().release(); // and the provider recovers
+            PgTestSupport.assertPoolBack("after terminated sessions", 0, victim); // one connection per held lock: none held now
         }
     }
 

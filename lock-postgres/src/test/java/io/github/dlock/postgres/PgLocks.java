@@ -18,9 +18,10 @@ final class PgLocks {
     static int advisoryLocksOf(String owner, boolean granted) throws Exception {
         try (Connection c = PostgresBackend.jdbc(); PreparedStatement ps = c.prepareStatement(
                 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                        + "WHERE l.locktype = 'advisory' AND a.application_name = ? AND l.granted = ?")) {
+                        + "WHERE l.locktype = 'advisory' AND (a.application_name = ? OR starts_with(a.application_name, ? || '@')) AND l.granted = ?")) {
             ps.setString(1, owner);
-            ps.setBoolean(2, granted);
+            ps.setString(2, owner);
+            ps.setBoolean(3, granted);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -31,8 +32,9 @@ final class PgLocks {
     static int sessionsOf(String owner) throws Exception {
         try (Connection c = PostgresBackend.jdbc(); PreparedStatement ps = c.prepareStatement(
                 "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                        + "WHERE l.locktype = 'advisory' AND a.application_name = ?")) {
+                        + "WHERE l.locktype = 'advisory' AND (a.application_name = ? OR starts_with(a.application_name, ? || '@'))")) {
             ps.setString(1, owner);
+            ps.setString(2, owner);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -42,8 +44,9 @@ final class PgLocks {
 
     static void terminateSessionsOf(String owner) throws Exception {
         try (Connection c = PostgresBackend.jdbc();
-                PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?")) {
+                PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE (application_name = ? OR starts_with(application_name, ? || '@'))")) {
             ps.setString(1, owner);
+            ps.setString(2, owner);
             ps.executeQuery().close();
         }
     }
@@ -51,8 +54,9 @@ final class PgLocks {
     /** Sessions of {@code owner} in an open transaction. */
     static int sessionsInTransaction(String owner) throws Exception {
         try (Connection c = PostgresBackend.jdbc(); PreparedStatement ps = c.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND xact_start IS NOT NULL")) {
+                "SELECT count(*) FROM pg_stat_activity WHERE (application_name = ? OR starts_with(application_name, ? || '@')) AND xact_start IS NOT NULL")) {
             ps.setString(1, owner);
+            ps.setString(2, owner);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);

@@ -63,6 +63,32 @@ final class PostgresBackend implements ConformanceBackend {
         return names;
     }
 
+    /** Terminates the session holding the advisory lock (the tests' prefix {@code dlocktest}). */
+    @Override
+    public void breakLockExternally(String name, io.github.dlock.LockMode mode) throws SQLException {
+        terminateHolderOf(name, mode);
+    }
+
+    /** {@code pg_terminate_backend} of the session(s) holding the advisory lock of {@code name} (prefix {@code dlocktest}); fails if none did. */
+    static void terminateHolderOf(String name, io.github.dlock.LockMode mode) throws SQLException {
+        String prefix = "dlocktest";
+        Advisory lock = mode == io.github.dlock.LockMode.PERMIT ? Advisory.slot(AdvisoryKeys.semaphoreKey(prefix, name), 0)
+                : Advisory.single(AdvisoryKeys.key(prefix, mode == io.github.dlock.LockMode.EXCLUSIVE ? "mutex" : "rw", name), false);
+        long[] tag = lock.lockTag();
+        try (Connection c = jdbc(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                        + "AND classid::bigint = ? AND objid::bigint = ? AND objsubid = ?")) {
+            ps.setLong(1, tag[0]);
+            ps.setLong(2, tag[1]);
+            ps.setLong(3, tag[2]);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getInt(1) == 0) throw new AssertionError("no session holds " + mode + " lock " + name);
+            }
+        }
+    }
+
     @Override
     public String providerUrl() {
         return url;

@@ -46,6 +46,7 @@ class PostgresFaultTest {
             shared.release(); // releasing lost handles does not throw
             dedicated.release();
             victim.lock("terminated-a").tryAcquire(Duration.ofSeconds(10)).orElseThrow().release(); // and the provider recovers
+            PgTestSupport.assertPoolBack("after terminated sessions", 1, victim); // the shared session only: nothing leaked
         }
     }
 

@@ -9,16 +9,23 @@ import io.github.dlock.spi.WakeSignal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The acquisition steps all Redis lock kinds share. One attempt runs the kind's acquire
- * script on every server at once; it succeeds when a quorum granted it with lease time left
- * (lease minus elapsed minus clock drift of 1% + 2 ms). The fencing token is the largest the
- * quorum returned, written back to a majority before the lock is handed out so tokens keep
- * rising even if a server restarts empty. A failed attempt gives back what it got. Between
- * attempts the waiter sleeps until a release message or its retry delay.
+ * script on every server at once and is decided as soon as the answers allow; it succeeds
+ * when a quorum granted it with lease time left (lease minus elapsed since sending minus
+ * clock drift of 1% + 2 ms, checked last). The fencing token is the largest the quorum
+ * returned, written back to a majority before the lock is handed out so tokens keep rising
+ * even if a server restarts empty. A failed attempt gives back what it got, also grants that
+ * arrive late. Between attempts the waiter sleeps until a release message, the holder's
+ * lease running out, or its retry delay; the waiters of one lock in one provider then try
+ * in turns, one at a time.
  */
 abstract class RedisAcquirer implements Acquirer {
+    private static final byte[] NO_CHANNEL = {};
     final RedisLockProvider provider;
     final String name;
     final RedisKeys keys;
@@ -33,7 +40,8 @@ abstract class RedisAcquirer implements Acquirer {
 
     abstract List<byte[]> acquireKeys();
 
-    abstract List<byte[]> acquireArgs(byte[] token, boolean willWait);
+    /** The acquire script's arguments; {@code waiter} is the same for every attempt of one acquisition. */
+    abstract List<byte[]> acquireArgs(byte[] token, byte[] waiter, boolean willWait);
 
     /** Where the hold lives once acquired. */
     abstract byte[] holdKey();
@@ -48,83 +56,214 @@ abstract class RedisAcquirer implements Acquirer {
     }
 
     /** Called when a waiting acquisition gives up (timeout, interrupt, failure). */
-    void gaveUp(byte[] token) {}
+    void gaveUp(byte[] waiter) {}
 
+    /**
+     * Every attempt uses a token of its own ({@code waiter id + "." + attempt number}): a give
+     * back of a failed attempt that reaches a server late can then never delete a later
+     * attempt's grant. The waiter id marks a waiting writer across its attempts. A waiter
+     * sleeps until a release message, its retry delay, or the moment the holder's lease runs
+     * out (which the refusal reports), whichever comes first.
+     */
     @Override
     public final HeldLock tryAcquire(Deadline deadline) throws InterruptedException {
-        String token = provider.newToken();
-        byte[] tokenBytes = token.getBytes(StandardCharsets.UTF_8);
+        String waiter = provider.newToken();
+        byte[] waiterBytes = waiter.getBytes(StandardCharsets.UTF_8);
+        int[] attempts = {0};
+        long[] expiresInMs = {0};
         boolean willWait = !deadline.isImmediate();
-        if (!willWait) return AcquireLoop.run(deadline, provider.retryStrategy(), new WakeSignal(), () -> attempt(token, tokenBytes, false));
+        AcquireLoop.Attempt<HeldLock> attempt = () -> admitted(waiter + "." + attempts[0]++, waiterBytes, deadline, expiresInMs);
+        if (!willWait) return AcquireLoop.run(deadline, provider.retryStrategy(), new WakeSignal(), attempt);
         // One attempt before subscribing: an uncontended acquire then costs no SUBSCRIBE/UNSUBSCRIBE.
-        // The loop's first attempt runs after subscribing, so a release in between is not missed.
+        // The loop's first attempt runs after the subscription is confirmed, so a release in between is not missed.
         boolean acquired = false;
         try {
             if (Thread.interrupted()) throw new InterruptedException();
-            HeldLock held = attempt(token, tokenBytes, true);
+            HeldLock held = attempt.tryOnce();
             if (held != null) {
                 acquired = true;
                 return held;
             }
             String channel = keys.channel();
-            WakeSignal wake = provider.subscriptions().subscribe(channel);
+            ScheduledFuture<?>[] expiryWake = {null};
             try {
-                held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, () -> attempt(token, tokenBytes, true), 1);
+                WakeSignal wake = provider.subscriptions().subscribe(channel, Math.min(deadline.remainingNanos(), provider.timeoutNanos()));
+                Semaphore turn = provider.waitingTurn(channel);
+                AcquireLoop.Attempt<HeldLock> waiting = () -> {
+                    expiresInMs[0] = 0;
+                    HeldLock h = inTurn(turn, deadline, attempt);
+                    if (h == null && expiresInMs[0] > 0) {
+                        if (expiryWake[0] != null) expiryWake[0].cancel(false);
+                        expiryWake[0] = provider.wakeAfter(wake, expiresInMs[0]);
+                    }
+                    return h;
+                };
+                held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, waiting, 1);
                 acquired = held != null;
                 return held;
             } finally {
+                if (expiryWake[0] != null) expiryWake[0].cancel(false);
                 provider.subscriptions().unsubscribe(channel);
             }
         } finally {
-            if (!acquired) gaveUp(tokenBytes);
+            if (!acquired) gaveUp(waiterBytes);
         }
     }
 
-    private RedisHeldLock attempt(String token, byte[] tokenBytes, boolean willWait) {
+    /**
+     * Runs a waiting acquisition's attempt in its {@link RedisLockProvider#waitingTurn turn},
+     * waiting for the turn at most until the deadline or one call timeout, and then without it.
+     */
+    private HeldLock inTurn(Semaphore turn, Deadline deadline, AcquireLoop.Attempt<HeldLock> attempt) throws InterruptedException {
+        boolean taken = turn.tryAcquire(Math.min(deadline.remainingNanos(), provider.timeoutNanos()), TimeUnit.NANOSECONDS);
+        try {
+            return attempt.tryOnce();
+        } finally {
+            if (taken) turn.release();
+        }
+    }
+
+    /**
+     * One attempt, once the provider has a slot for it ({@link RedisLockProvider#startAttempt}).
+     * A waiting acquisition that got no slot before its deadline has failed this attempt (and
+     * times out); an immediate one fails with {@link LockBackendException}.
+     */
+    private RedisHeldLock admitted(String token, byte[] waiter, Deadline deadline, long[] expiresInMs) throws InterruptedException {
+        if (!provider.startAttempt(deadline)) {
+            if (!deadline.isImmediate()) return null;
+            throw new LockBackendException("cannot lock " + io.github.dlock.internal.Arguments.describe(name) + ": every connection stayed busy for "
+                    + java.time.Duration.ofNanos(provider.timeoutNanos()));
+        }
+        try {
+            return attempt(token, waiter, !deadline.isImmediate(), expiresInMs);
+        } finally {
+            provider.endAttempt();
+        }
+    }
+
+    /**
+     * One attempt on every server at once, returning as soon as the answers decide it. On
+     * success the fencing token is written back to a majority, the lock registered with the
+     * renewer from the attempt's send time, and its validity checked last, right before it
+     * is handed out. A failed attempt gives back what it got, also grants that arrive late.
+     */
+    private RedisHeldLock attempt(String token, byte[] waiter, boolean willWait, long[] expiresInMs) {
+        byte[] tokenBytes = token.getBytes(StandardCharsets.UTF_8);
         Quorum quorum = provider.quorum();
         int needed = quorum();
-        long leaseMs = provider.leaseMs();
-        long start = System.nanoTime();
-        List<Quorum.Reply<Object[]>> replies = quorum.onAll(node -> provider.acquireOn(node, acquireScript(), acquireKeys(), acquireArgs(tokenBytes, willWait)));
-        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        long sent = provider.ticker().read();
+        Quorum.Gathered<Object[]> gathered = quorum.until(quorum.nodes(),
+                node -> acquireOn(node, tokenBytes, waiter, willWait),
+                replies -> decided(replies, needed, quorum.size()));
+        List<Quorum.Reply<Object[]>> replies = gathered.replies();
         List<Quorum.Reply<Object[]>> granted = new ArrayList<>();
-        RuntimeException firstError = null;
-        int answered = 0;
         for (Quorum.Reply<Object[]> r : replies) {
-            if (!r.ok()) {
-                if (firstError == null) firstError = r.error();
-                continue;
-            }
-            answered++;
-            if (Boolean.TRUE.equals(r.value()[0])) granted.add(r);
+            if (r.ok() && Boolean.TRUE.equals(r.value()[0])) granted.add(r);
         }
-        long validityMs = leaseMs - elapsedMs - (leaseMs / 100 + 2);
-        if (granted.size() >= needed && validityMs > 0) {
+        if (granted.size() >= needed) {
             long fencingToken = granted.stream().mapToLong(r -> (Long) r.value()[1]).max().getAsLong();
             if (quorum.size() == 1 || raiseFence(fencingToken)) {
-                RedisHeldLock held = new RedisHeldLock(provider, name, fencingToken, token, holdKey(), heldAsMember(), keys.channel(), needed, leaseMs);
-                provider.renewer().register(held);
-                return held;
+                if (provider.ticker().read() - sent < provider.renewer().validityNanos()) { // validity, checked last
+                    RedisHeldLock held = new RedisHeldLock(provider, name, fencingToken, token, holdKey(), heldAsMember(), keys.channel(), needed);
+                    provider.renewer().register(held, sent); // lost() completes at sent + validity
+                    // A late grant is part of this hold (renewed and released with it), unless the hold was
+                    // released already: that release may have reached the server before the grant did.
+                    gathered.settle(late -> {
+                        if ((!late.ok() || Boolean.TRUE.equals(late.value()[0])) && held.isReleased()) giveBack(List.of(late.node()), tokenBytes);
+                    });
+                    return held;
+                }
             }
         }
-        if (!granted.isEmpty() || firstError != null) giveBack(tokenBytes); // an erring server may have granted it
+        gathered.settle(late -> {
+            if (!late.ok() || Boolean.TRUE.equals(late.value()[0])) giveBack(List.of(late.node()), tokenBytes);
+        });
+        for (Quorum.Reply<Object[]> r : replies) { // a refusal reports when the holder's lease runs out
+            if (r.ok() && !Boolean.TRUE.equals(r.value()[0]) && r.value()[1] instanceof Long ms && ms > 0) {
+                expiresInMs[0] = expiresInMs[0] == 0 ? ms : Math.min(expiresInMs[0], ms);
+            }
+        }
+        List<RedisNode> toGiveBack = new ArrayList<>();
+        RuntimeException firstError = null;
+        StringBuilder errors = new StringBuilder();
+        int answered = 0;
+        for (Quorum.Reply<Object[]> r : gathered.repliesAndSilence()) {
+            if (r.ok()) {
+                answered++;
+            } else {
+                if (firstError == null) firstError = r.error();
+                errors.append(errors.length() == 0 ? "" : "; ").append(r.error().getMessage());
+            }
+            if (!r.ok() || Boolean.TRUE.equals(r.value()[0])) toGiveBack.add(r.node()); // an erring server may have granted it
+        }
+        toGiveBack.removeIf(n -> replies.stream().noneMatch(r -> r.node() == n)); // silent servers: their late answer is handled above
+        if (!toGiveBack.isEmpty()) giveBack(toGiveBack, tokenBytes);
         if (answered < needed) {
+            String lockName = io.github.dlock.internal.Arguments.describe(name);
+            if (quorum.size() == 1) throw new LockBackendException("cannot lock " + lockName + ": " + firstError.getMessage(), firstError);
             throw new LockBackendException("only " + answered + " of " + quorum.size() + " Redis servers answered; " + needed
-                    + " are needed to lock " + io.github.dlock.internal.Arguments.describe(name) + ": " + firstError.getMessage(), firstError);
+                    + " needed to lock " + lockName + ": " + errors, firstError);
         }
         return null;
     }
 
-    private boolean raiseFence(long fencingToken) {
-        byte[] value = Long.toString(fencingToken).getBytes(StandardCharsets.US_ASCII);
-        long ok = provider.quorum().onAll(n -> n.eval(RedisScripts.RAISE_FENCE, List.of(fenceKey()), List.of(value)))
-                .stream().filter(Quorum.Reply::ok).count();
-        return ok >= provider.quorum().majority();
+    /**
+     * Runs the acquire script on {@code node}. If the connection dropped (e.g. an idle pooled
+     * connection to a server that restarted), the script may or may not have run: the token
+     * is given back on that server first (repeatable), then the script runs once more on a
+     * fresh connection. If the give-back fails too, the first failure stands (and the attempt
+     * gives the token back again as for any erring server).
+     */
+    private Object[] acquireOn(RedisNode node, byte[] token, byte[] waiter, boolean willWait) {
+        try {
+            return provider.acquireOn(node, acquireScript(), acquireKeys(), acquireArgs(token, waiter, willWait));
+        } catch (LockBackendException e) {
+            if (!RedisNode.connectionDropped(e)) throw e;
+            try {
+                node.eval(releaseScript(), List.of(holdKey()), List.of(token, NO_CHANNEL));
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+                throw e;
+            }
+            return provider.acquireOn(node, acquireScript(), acquireKeys(), acquireArgs(token, waiter, willWait));
+        }
     }
 
-    private void giveBack(byte[] token) {
-        RedisScripts release = heldAsMember() ? RedisScripts.RELEASE_MEMBER : RedisScripts.RELEASE_KEY;
-        byte[] channel = keys.channel().getBytes(StandardCharsets.UTF_8);
-        provider.quorum().onAll(n -> n.eval(release, List.of(holdKey()), List.of(token, channel)));
+    private RedisScripts releaseScript() {
+        return heldAsMember() ? RedisScripts.RELEASE_MEMBER : RedisScripts.RELEASE_KEY;
+    }
+
+    /**
+     * Whether the answers so far decide an attempt: enough grants, or too few servers left to
+     * grant while enough answered (a refusal: retry). An attempt that will fail because too
+     * many servers failed waits for every answer (bounded by the timeout) to report them all.
+     */
+    private static boolean decided(List<Quorum.Reply<Object[]>> replies, int needed, int servers) {
+        int granted = 0;
+        int ok = 0;
+        for (Quorum.Reply<Object[]> r : replies) {
+            if (!r.ok()) continue;
+            ok++;
+            if (Boolean.TRUE.equals(r.value()[0])) granted++;
+        }
+        int silent = servers - replies.size();
+        return granted >= needed || (granted + silent < needed && ok >= needed);
+    }
+
+    private boolean raiseFence(long fencingToken) {
+        byte[] value = Long.toString(fencingToken).getBytes(StandardCharsets.US_ASCII);
+        int majority = provider.quorum().majority();
+        long ok = provider.quorum().onSome(majority, n -> n.eval(RedisScripts.RAISE_FENCE, List.of(fenceKey()), List.of(value)))
+                .stream().filter(Quorum.Reply::ok).count();
+        return ok >= majority;
+    }
+
+    /**
+     * Gives the token back on {@code servers}, waiting for a majority of them at most. Publishes
+     * nothing: that would wake this very waiter out of its retry pause (other waiters refused
+     * by the partial grant retry on their timers).
+     */
+    private void giveBack(List<RedisNode> servers, byte[] token) {
+        provider.quorum().onSome(servers, servers.size() / 2 + 1, n -> n.eval(releaseScript(), List.of(holdKey()), List.of(token, NO_CHANNEL)));
     }
 }

@@ -19,10 +19,9 @@ final class RedisHeldLock extends HeldLock {
     final boolean member;
     final byte[] channel;
     final int quorum;
-    private volatile long leaseMs;
 
     RedisHeldLock(RedisLockProvider provider, String name, long fencingToken, String token, byte[] holdKey, boolean member,
-            String channel, int quorum, long leaseMs) {
+            String channel, int quorum) {
         super(name, fencingToken);
         this.provider = provider;
         this.token = token.getBytes(StandardCharsets.UTF_8);
@@ -30,25 +29,40 @@ final class RedisHeldLock extends HeldLock {
         this.member = member;
         this.channel = channel.getBytes(StandardCharsets.UTF_8);
         this.quorum = quorum;
-        this.leaseMs = leaseMs;
-    }
-
-    long leaseMs() {
-        return leaseMs;
     }
 
     RedisScripts renewScript() {
         return member ? RedisScripts.RENEW_MEMBER : RedisScripts.RENEW_KEY;
     }
 
+    /**
+     * Releases on every server, returning once enough servers confirmed that no quorum can
+     * hold it any more ({@code N - quorum + 1}; one with a single server); the rest finish in
+     * the background.
+     *
+     * @throws LockBackendException if too few servers confirmed (the hold then expires after its lease)
+     */
     @Override
     protected void releaseInBackend() {
         provider.renewer().unregister(this);
         RedisScripts script = member ? RedisScripts.RELEASE_MEMBER : RedisScripts.RELEASE_KEY;
-        List<Quorum.Reply<Object>> replies = provider.quorum().onAll(n -> n.eval(script, List.of(holdKey), List.of(token, channel)));
-        if (replies.stream().noneMatch(Quorum.Reply::ok)) {
-            throw new LockBackendException("could not release lock on any Redis server; it expires after its lease", replies.get(0).error());
+        Quorum servers = provider.quorum();
+        int needed = servers.size() - quorum + 1;
+        List<Quorum.Reply<Object>> replies = servers.onSome(needed, n -> n.eval(script, List.of(holdKey), List.of(token, channel)));
+        long ok = replies.stream().filter(Quorum.Reply::ok).count();
+        if (ok < needed) {
+            RuntimeException cause = replies.stream().filter(r -> !r.ok()).findFirst().map(Quorum.Reply::error).orElse(null);
+            String what = servers.size() == 1 ? "could not release lock " + io.github.dlock.internal.Arguments.describe(name())
+                    : "released lock " + io.github.dlock.internal.Arguments.describe(name()) + " on only " + ok + " of " + servers.size()
+                            + " Redis servers (" + needed + " needed)";
+            throw new LockBackendException(what + "; it expires after its lease" + (cause == null ? "" : ": " + cause.getMessage()), cause);
         }
+    }
+
+    /** This provider's waiters for the lock retry at once, as on a release message (a lost lock announces nothing). */
+    @Override
+    protected void wakeLocalWaiters() {
+        provider.subscriptions().wakeLocally(new String(channel, StandardCharsets.UTF_8));
     }
 
     @Override
@@ -56,23 +70,53 @@ final class RedisHeldLock extends HeldLock {
         return true;
     }
 
-    /** The lease that at least a quorum of servers still grant (the quorum-th longest). */
+    /**
+     * The lease that a quorum of servers still grant (as soon as a quorum reported a lease,
+     * the shortest of those), but no more than the local validity deadline leaves;
+     * {@link Duration#ZERO} once so many servers report it gone that no quorum holds it. If
+     * too few servers answer to tell, the local validity deadline's remaining time, which the
+     * store cannot undercut.
+     */
     @Override
     protected Duration leaseLeftInBackend() {
         byte[] flag = {(byte) (member ? '1' : '0')};
+        Quorum servers = provider.quorum();
+        int n = servers.size();
+        java.util.function.Predicate<List<Quorum.Reply<Object>>> enough = replies -> {
+            long holding = replies.stream().filter(r -> r.ok() && (Long) r.value() > 0).count();
+            long gone = replies.stream().filter(r -> r.ok() && (Long) r.value() <= 0).count();
+            return holding >= quorum || gone > n - quorum;
+        };
         List<Long> left = new java.util.ArrayList<>();
-        for (Quorum.Reply<Object> r : provider.quorum().onAll(n -> n.eval(RedisScripts.LEASE_LEFT, List.of(holdKey), List.of(token, flag)))) {
-            if (r.ok()) left.add((Long) r.value());
+        int gone = 0;
+        for (Quorum.Reply<Object> r : servers.until(servers.nodes(), node -> node.eval(RedisScripts.LEASE_LEFT, List.of(holdKey), List.of(token, flag)), enough)
+                .settle(late -> {})) {
+            if (!r.ok()) continue;
+            long ms = (Long) r.value();
+            if (ms > 0) left.add(ms);
+            else gone++;
         }
-        if (left.size() < quorum) throw new LockBackendException("only " + left.size() + " Redis servers answered; " + quorum + " are needed");
+        long localMs = provider.renewer().remainingNanos(this) / 1_000_000;
+        if (gone > n - quorum) return Duration.ZERO;
+        if (left.size() < quorum) return Duration.ofMillis(localMs);
         left.sort(java.util.Comparator.reverseOrder());
-        return Duration.ofMillis(left.get(quorum - 1));
+        return Duration.ofMillis(Math.min(left.get(quorum - 1), localMs));
     }
 
+    /**
+     * Makes the lease last at least {@code duration} from now, once: later automatic renewals
+     * renew to the configured lease again, which never shortens a longer lease, so they take
+     * over when the extended lease has run down to the configured length.
+     *
+     * @throws IllegalArgumentException if {@code duration} is under 1 ms or over {@link RedisLockProvider#MAX_LEASE}
+     *     (the lock is untouched)
+     * @throws LockLostException if the lease was gone
+     * @throws LockBackendException if a quorum of servers could not be asked (the lease is unchanged)
+     */
     @Override
     protected void extendInBackend(Duration duration) {
-        leaseMs = Math.max(leaseMs, duration.toMillis());
-        LeaseRenewer.Outcome outcome = provider.renewNow(this);
+        RedisLockProvider.requireLease(duration, "duration");
+        LeaseRenewer.Outcome outcome = provider.renewer().extend(this, duration);
         if (outcome == LeaseRenewer.Outcome.GONE) {
             markLost("its lease was gone when extending");
             throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name()) + " was lost");

@@ -3,6 +3,7 @@ package io.github.dlock.redis;
 import io.github.dlock.spi.LeaseRenewer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -21,14 +22,15 @@ final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
     }
 
     @Override
-    public Map<RedisHeldLock, LeaseRenewer.Outcome> renew(Collection<RedisHeldLock> locks) {
+    public Map<RedisHeldLock, LeaseRenewer.Outcome> renew(Collection<RedisHeldLock> locks, Duration leaseDuration) {
         List<RedisHeldLock> list = new ArrayList<>(locks);
         List<RedisNode.Call> calls = new ArrayList<>(list.size());
+        byte[] lease = Long.toString(leaseDuration.toMillis()).getBytes(StandardCharsets.US_ASCII);
         for (RedisHeldLock lock : list) {
-            byte[] lease = Long.toString(lock.leaseMs()).getBytes(StandardCharsets.US_ASCII);
             calls.add(new RedisNode.Call(lock.renewScript(), List.of(lock.holdKey), List.of(lock.token, lease)));
         }
-        List<Quorum.Reply<List<Object>>> perServer = quorum.onAll(node -> node.evalBatch(calls));
+        List<Quorum.Reply<List<Object>>> perServer = quorum.until(quorum.nodes(), node -> node.evalBatch(calls), replies -> decided(list, replies))
+                .settle(late -> {});
         Map<RedisHeldLock, LeaseRenewer.Outcome> outcomes = new HashMap<>(list.size() * 2);
         for (int i = 0; i < list.size(); i++) {
             int renewed = 0;
@@ -44,5 +46,19 @@ final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
                     : gone > quorum.size() - lock.quorum ? LeaseRenewer.Outcome.GONE : LeaseRenewer.Outcome.FAILED);
         }
         return outcomes;
+    }
+
+    /** Whether every lock's outcome is certain from the servers that answered so far. */
+    private boolean decided(List<RedisHeldLock> list, List<Quorum.Reply<List<Object>>> perServer) {
+        int silent = quorum.size() - perServer.size();
+        for (int i = 0; i < list.size(); i++) {
+            int renewed = 0;
+            for (Quorum.Reply<List<Object>> server : perServer) {
+                if (server.ok() && Long.valueOf(1).equals(server.value().get(i))) renewed++;
+            }
+            int needed = list.get(i).quorum;
+            if (renewed < needed && renewed + silent >= needed) return false;
+        }
+        return true;
     }
 }

@@ -24,7 +24,7 @@ final class RedisLock extends RedisAcquirer {
     }
 
     @Override
-    List<byte[]> acquireArgs(byte[] token, boolean willWait) {
+    List<byte[]> acquireArgs(byte[] token, byte[] waiter, boolean willWait) {
         return List.of(token, provider.leaseMsBytes());
     }
 

@@ -13,6 +13,8 @@ import io.github.dlock.spi.LeaseRenewer;
 import io.github.dlock.spi.OwnerIds;
 import io.github.dlock.spi.ProviderRuntime;
 import io.github.dlock.spi.Ticker;
+import io.github.dlock.spi.WakeSignal;
+import java.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,11 +41,14 @@ import redis.clients.jedis.SslOptions;
  *
  * <p>Guarantees: holds have a lease (default 30 s) that one renewer thread per provider
  * extends every lease/3 for all held locks at once, in one pipelined round trip per server;
- * a handle whose lease is found gone, or that could not be renewed for a whole lease,
- * completes {@code lost()}. Waiters are woken by the releasing script's PUBLISH and retry on
+ * a handle whose lease is found gone completes {@code lost()} at once, and every handle
+ * completes it at its local validity deadline (send time of its last successful acquire or
+ * renewal + lease − 1% − 2 ms) unless renewed by then, before any other client can acquire
+ * the lock (see {@link LeaseRenewer}). Waiters are woken by the releasing script's PUBLISH
+ * (after their subscription is confirmed) or when the holder's lease runs out, and retry on
  * a timer only as a fallback. With N servers an acquisition needs a majority (semaphores
- * more, see {@link RedisSemaphore}) within the lease's validity, else it is given back
- * everywhere. Fencing tokens rise across holders, also across a server restart (see
+ * more, see {@link RedisSemaphore}) within the lease's validity, checked last, else it is
+ * given back everywhere; calls return as soon as the majority answered. Fencing tokens rise across holders, also across a server restart (see
  * {@link RedisScripts}).
  *
  * <p>Limits, as with every lease-based lock: a holder paused for longer than its lease (GC,
@@ -51,12 +56,17 @@ import redis.clients.jedis.SslOptions;
  * server is not replicated safely unless {@link Builder#waitForReplicas} is set.
  */
 public final class RedisLockProvider implements LockProvider {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RedisLockProvider.class);
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+    /** The longest lease (and {@code extend}) accepted: one year. */
+    public static final Duration MAX_LEASE = Duration.ofDays(365);
 
     private final Quorum quorum;
     private final RedisSubscriptions subscriptions;
     private final LeaseRenewer<RedisHeldLock> renewer;
     private final ProviderRuntime runtime;
+    private final Ticker ticker = Ticker.system();
     private final String prefix;
     private final String ownerId;
     private final RetryStrategy retryStrategy;
@@ -65,6 +75,13 @@ public final class RedisLockProvider implements LockProvider {
     private final byte[] waitMarkMsBytes;
     private final int replicas;
     private final long replicaTimeoutMs;
+    private final long timeoutNanos;
+    private final java.util.concurrent.ScheduledThreadPoolExecutor wakeups;
+    /** One per pooled connection: acquire attempts in flight at once (see {@link #startAttempt}). */
+    private final java.util.concurrent.Semaphore attemptSlots;
+    /** Turns of waiting acquisitions, striped by lock (see {@link #waitingTurn}). */
+    private final java.util.concurrent.Semaphore[] waitingTurns = new java.util.concurrent.Semaphore[64];
+    private final java.util.concurrent.CompletableFuture<List<String>> evictionWarnings = new java.util.concurrent.CompletableFuture<>();
 
     private RedisLockProvider(Builder b) {
         JedisClientConfig config = b.clientConfig();
@@ -82,10 +99,40 @@ public final class RedisLockProvider implements LockProvider {
         this.replicas = b.replicas;
         this.replicaTimeoutMs = b.replicaTimeout.toMillis();
         String description = (b.ssl ? "rediss://" : "redis://") + b.servers.stream().map(HostAndPort::toString).collect(Collectors.joining(","));
-        this.runtime = new ProviderRuntime(description, Ticker.system());
+        this.runtime = new ProviderRuntime(description, ticker);
         this.renewer = b.renew
-                ? new LeaseRenewer<>("dlock-redis-renewer", b.lease, b.lease.dividedBy(3), Ticker.system(), new RedisLeaseBatch(quorum))
-                : LeaseRenewer.disabled();
+                ? new LeaseRenewer<>("dlock-redis-renewer", b.lease, b.lease.dividedBy(3), ticker, new RedisLeaseBatch(quorum))
+                : LeaseRenewer.withoutRenewal("dlock-redis-renewer", b.lease, ticker, new RedisLeaseBatch(quorum));
+        this.timeoutNanos = b.timeout.toNanos();
+        this.attemptSlots = new java.util.concurrent.Semaphore(b.poolSize, true);
+        for (int i = 0; i < waitingTurns.length; i++) waitingTurns[i] = new java.util.concurrent.Semaphore(1, true);
+        this.wakeups = new java.util.concurrent.ScheduledThreadPoolExecutor(1, ProviderRuntime.daemonThreads("dlock-redis-expiry-wakeups"));
+        wakeups.setRemoveOnCancelPolicy(true);
+        Thread check = new Thread(() -> checkEviction(nodes), "dlock-redis-eviction-check");
+        check.setDaemon(true);
+        check.start();
+    }
+
+    /** Warns once per server whose memory policy can evict lock keys; runs in the background at start. */
+    private void checkEviction(List<RedisNode> nodes) {
+        List<String> warnings = new ArrayList<>();
+        for (RedisNode node : nodes) {
+            try {
+                String risk = node.evictionRisk();
+                if (risk != null) {
+                    warnings.add(risk);
+                    LOG.warn(risk);
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("Could not read the memory policy of Redis {}", node, e);
+            }
+        }
+        evictionWarnings.complete(List.copyOf(warnings));
+    }
+
+    /** The warnings logged at start about servers whose memory policy can evict lock keys; for tests. */
+    java.util.concurrent.CompletableFuture<List<String>> evictionWarnings() {
+        return evictionWarnings;
     }
 
     public static Builder builder() {
@@ -107,7 +154,11 @@ public final class RedisLockProvider implements LockProvider {
         return runtime.semaphore(name, permits, (n, p) -> new RedisSemaphore(this, n, p));
     }
 
-    /** Holders seen on a majority of servers, with their remaining lease. */
+    /**
+     * Holders seen on a majority of servers, with their remaining lease. Returns as soon as a
+     * majority answered and the answers so far decide every holder seen (on a majority, or on
+     * too few for the silent servers to make it one), so a stalled minority costs nothing.
+     */
     @Override
     public List<LockHolder> holders(String name) {
         Arguments.requireName(name, "name");
@@ -116,12 +167,37 @@ public final class RedisLockProvider implements LockProvider {
         RedisKeys rw = new RedisKeys(prefix, name, ":rw");
         RedisKeys sem = new RedisKeys(prefix, name, ":sem");
         List<byte[]> keys = List.of(mutex.key(""), rw.key(":writer"), rw.key(":readers"), sem.key(""));
-        List<Quorum.Reply<Object>> replies = quorum.onAll(n -> n.eval(RedisScripts.HOLDERS, keys, List.of()));
+        int majority = quorum.majority();
+        List<Quorum.Reply<Object>> replies = quorum.until(quorum.nodes(), n -> n.eval(RedisScripts.HOLDERS, keys, List.of()), answers -> {
+            long ok = answers.stream().filter(Quorum.Reply::ok).count();
+            int silent = quorum.size() - answers.size();
+            return ok >= majority && seenBy(answers).values().stream().allMatch(e -> (Integer) e[3] >= majority || (Integer) e[3] + silent < majority);
+        }).settle(late -> {});
+        Map<String, Object[]> seen = seenBy(replies);
+        int answered = (int) replies.stream().filter(Quorum.Reply::ok).count();
+        if (answered < majority) {
+            RuntimeException cause = replies.stream().filter(r -> !r.ok()).findFirst().map(Quorum.Reply::error).orElse(null);
+            String reasons = replies.stream().filter(r -> !r.ok()).map(r -> r.error().getMessage()).collect(Collectors.joining("; "));
+            String what = quorum.size() == 1 ? "cannot read the holders of " + Arguments.describe(name)
+                    : "only " + answered + " of " + quorum.size() + " Redis servers answered; " + quorum.majority() + " needed to read the holders of "
+                            + Arguments.describe(name);
+            throw new LockBackendException(what + ": " + reasons, cause);
+        }
+        List<LockHolder> holders = new ArrayList<>();
+        for (Object[] e : seen.values()) {
+            if ((Integer) e[3] < quorum.majority()) continue;
+            String token = (String) e[1];
+            holders.add(OwnerIds.holder(token.substring(0, token.lastIndexOf('#')), (LockMode) e[0])
+                    .remainingLease(Duration.ofMillis(Math.max(0, (Long) e[2]))).build());
+        }
+        return holders;
+    }
+
+    /** Per holder (mode and token) in the answers of {@code replies}: {mode, token, shortest remaining ms, servers seen on}. */
+    private static Map<String, Object[]> seenBy(List<Quorum.Reply<Object>> replies) {
         Map<String, Object[]> seen = new LinkedHashMap<>();
-        int answered = 0;
         for (Quorum.Reply<Object> reply : replies) {
             if (!reply.ok()) continue;
-            answered++;
             List<?> flat = (List<?>) reply.value();
             for (int i = 0; i + 2 < flat.size(); i += 3) {
                 String mode = new String((byte[]) flat.get(i), StandardCharsets.UTF_8);
@@ -132,17 +208,7 @@ public final class RedisLockProvider implements LockProvider {
                 entry[3] = (Integer) entry[3] + 1;
             }
         }
-        if (answered < quorum.majority()) {
-            throw new LockBackendException("only " + answered + " of " + quorum.size() + " Redis servers answered", replies.get(0).error());
-        }
-        List<LockHolder> holders = new ArrayList<>();
-        for (Object[] e : seen.values()) {
-            if ((Integer) e[3] < quorum.majority()) continue;
-            String token = (String) e[1];
-            holders.add(OwnerIds.holder(token.substring(0, token.lastIndexOf('#')), (LockMode) e[0])
-                    .remainingLease(Duration.ofMillis(Math.max(0, (Long) e[2]))).build());
-        }
-        return holders;
+        return seen;
     }
 
     /** The owner id in holder records of locks taken through this provider. */
@@ -161,6 +227,7 @@ public final class RedisLockProvider implements LockProvider {
             runtime.close();
         } finally {
             renewer.close();
+            wakeups.shutdownNow();
             subscriptions.close();
             quorum.close();
         }
@@ -189,9 +256,72 @@ public final class RedisLockProvider implements LockProvider {
         return new Object[] {((Long) list.get(0)) == 1L, list.get(1)};
     }
 
-    /** Renews one lock now, outside the renewal schedule (for {@code extend}). */
-    LeaseRenewer.Outcome renewNow(RedisHeldLock lock) {
-        return new RedisLeaseBatch(quorum).renew(List.of(lock)).get(lock);
+    /**
+     * Checks a lease length: at least 1 ms, at most {@link #MAX_LEASE}.
+     *
+     * @throws IllegalArgumentException naming {@code argument} and the bound it broke
+     * @throws NullPointerException if {@code lease} is null
+     */
+    static Duration requireLease(Duration lease, String argument) {
+        Objects.requireNonNull(lease, argument);
+        if (lease.compareTo(Duration.ofMillis(1)) < 0) throw new IllegalArgumentException(argument + " must be at least 1ms: " + lease);
+        if (lease.compareTo(MAX_LEASE) > 0) throw new IllegalArgumentException(argument + " must be at most " + MAX_LEASE + ": " + lease);
+        return lease;
+    }
+
+    Ticker ticker() {
+        return ticker;
+    }
+
+    /** The per-call timeout (connect, read, waiting for a pooled connection). */
+    long timeoutNanos() {
+        return timeoutNanos;
+    }
+
+    /**
+     * Waits for a slot to make one acquire attempt in: at most as many attempts run at once as
+     * each server has pooled connections, admitted in arrival order, so that thousands of
+     * waiting threads queue here, within their own deadline, instead of on the connection
+     * pools (whose wait is one call timeout and then fails). A waiting acquisition waits at
+     * most until its deadline, an immediate one at most the call timeout. Pair a
+     * {@code true} result with {@link #endAttempt}.
+     *
+     * @return whether a slot was taken; {@code false} if none came free in time
+     * @throws InterruptedException if interrupted while waiting (e.g. by {@code close()})
+     */
+    boolean startAttempt(io.github.dlock.spi.Deadline deadline) throws InterruptedException {
+        if (attemptSlots.tryAcquire()) return true;
+        long wait = deadline.isImmediate() ? timeoutNanos : deadline.remainingNanos();
+        return attemptSlots.tryAcquire(wait, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    void endAttempt() {
+        attemptSlots.release();
+    }
+
+    /**
+     * The turn that this provider's waiting acquisitions of the lock on {@code channel} take
+     * for each retry: when a release wakes them, they try one after another instead of all at
+     * once, so they neither split a Redlock quorum's votes among themselves (every server
+     * granting a different one, all giving back) nor crowd the connections with attempts bound
+     * to fail. Striped: locks that share a turn just take turns too.
+     */
+    java.util.concurrent.Semaphore waitingTurn(String channel) {
+        return waitingTurns[Math.floorMod(channel.hashCode(), waitingTurns.length)];
+    }
+
+    /**
+     * Signals {@code wake} in {@code ms} + 1 ms, when a holder's lease that refused a waiter
+     * runs out (expiry publishes nothing); runs on the provider's wake-up thread.
+     *
+     * @return the scheduled wake-up, to cancel when the waiter is done; {@code null} if the provider is closed
+     */
+    ScheduledFuture<?> wakeAfter(WakeSignal wake, long ms) {
+        try {
+            return wakeups.schedule(wake::signalAll, ms + 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            return null; // closed: the waiter's own timer still ends its wait
+        }
     }
 
     String newToken() {
@@ -217,10 +347,6 @@ public final class RedisLockProvider implements LockProvider {
 
     RetryStrategy retryStrategy() {
         return retryStrategy;
-    }
-
-    long leaseMs() {
-        return leaseMs;
     }
 
     byte[] leaseMsBytes() {
@@ -289,11 +415,12 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** How long a hold lasts without renewal (default 30 s); at least 100 ms. */
+        /** How long a hold lasts without renewal (default 30 s); at least 100 ms, at most {@link #MAX_LEASE}. */
         public Builder lease(Duration lease) {
             if (leaseSet) throw new IllegalStateException("lease was already set to " + this.lease);
             Arguments.requirePositive(lease, "lease");
             if (lease.toMillis() < 100) throw new IllegalArgumentException("lease must be at least 100ms: " + lease);
+            requireLease(lease, "lease");
             this.lease = lease;
             leaseSet = true;
             return this;
@@ -331,7 +458,10 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** Connections per server (default 16). */
+        /**
+         * Connections per server (default 16); also how many acquire attempts run at once
+         * (more waiting threads queue for a turn within their deadline).
+         */
         public Builder poolSize(int poolSize) {
             if (poolSizeSet) throw new IllegalStateException("poolSize was already set to " + this.poolSize);
             this.poolSize = Arguments.requirePositive(poolSize, "poolSize");

@@ -2,11 +2,10 @@ package io.github.dlock.redis;
 
 import io.github.dlock.LockProvider;
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.internal.PercentDecoding;
 import io.github.dlock.spi.LockProviderFactory;
 import io.github.dlock.spi.ProviderOptions;
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 
@@ -36,8 +35,8 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
         if (at >= 0) {
             String userInfo = authority.substring(0, at);
             int colon = userInfo.indexOf(':');
-            String user = colon < 0 ? null : decode(userInfo.substring(0, colon));
-            String password = decode(colon < 0 ? userInfo : userInfo.substring(colon + 1));
+            String user = colon < 0 ? null : PercentDecoding.decode(userInfo.substring(0, colon), "user in the url");
+            String password = PercentDecoding.decode(colon < 0 ? userInfo : userInfo.substring(colon + 1), "password in the url");
             b.credentials(user == null || user.isEmpty() ? null : user, password);
         }
         for (String server : authority.substring(at + 1).split(",", -1)) addServer(b, server, shown);
@@ -93,9 +92,5 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
         }
         if (p < 1 || p > 65535) throw new IllegalArgumentException("port must be within [1, 65535], got " + p + " in " + shown);
         b.server(host, p);
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 }

@@ -24,6 +24,7 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * Counts round trips so tests and benchmarks can show how renewal scales.
  */
 final class RedisNode implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RedisNode.class);
     private static final byte[] ANY_KEY = {'x'};
 
     private final HostAndPort address;
@@ -31,6 +32,8 @@ final class RedisNode implements AutoCloseable {
     private final RedisClient client;
     private final AtomicLong roundTrips = new AtomicLong();
     private volatile boolean scriptsLoaded;
+    /** Whether the server takes script flags (Redis 7+); found out on the first load. */
+    private volatile boolean flagged = true;
 
     RedisNode(HostAndPort address, JedisClientConfig config, int poolSize) {
         this.address = address;
@@ -40,24 +43,67 @@ final class RedisNode implements AutoCloseable {
         pool.setMaxIdle(poolSize);
         pool.setMinIdle(0);
         pool.setJmxEnabled(false);
+        pool.setFairness(true); // borrowers in arrival order: none waits out the timeout while later ones are served
+        pool.setMaxWait(java.time.Duration.ofMillis(Math.max(1, config.getSocketTimeoutMillis()))); // never queue for a connection longer than a call may take
         this.client = RedisClient.builder().hostAndPort(address).clientConfig(config).poolConfig(pool).build();
     }
 
-    /** Runs {@code script} and returns its reply. */
+    /**
+     * Runs {@code script} and returns its reply. A {@link RedisScripts#repeatable() repeatable}
+     * script whose connection turned out dropped (e.g. an idle pooled connection to a server
+     * that restarted) is run once more on a fresh connection; any other is not, as it may have
+     * run before the connection dropped (see {@link #connectionDropped}).
+     */
     Object eval(RedisScripts script, List<byte[]> keys, List<byte[]> args) {
         try {
-            loadScriptsOnFirstUse();
-            roundTrips.incrementAndGet();
             try {
-                return client.evalsha(script.sha, keys, args);
-            } catch (JedisNoScriptException e) {
-                loadScripts();
-                roundTrips.incrementAndGet();
-                return client.evalsha(script.sha, keys, args);
+                return evalOnce(script, keys, args);
+            } catch (JedisConnectionException e) {
+                if (!dropped(e) || !script.repeatable()) throw e;
+                return evalOnce(script, keys, args);
             }
         } catch (JedisException e) {
             throw failure(e);
         }
+    }
+
+    private Object evalOnce(RedisScripts script, List<byte[]> keys, List<byte[]> args) {
+        loadScriptsOnFirstUse();
+        roundTrips.incrementAndGet();
+        try {
+            return client.evalsha(sha(script), keys, args);
+        } catch (JedisNoScriptException e) {
+            loadScripts();
+            roundTrips.incrementAndGet();
+            return client.evalsha(sha(script), keys, args);
+        }
+    }
+
+    /**
+     * Handles a connection failure: the pool's idle connections are closed (after a server
+     * restart or a dropped link they are most likely dead too, and would fail the next calls
+     * one by one). Returns whether the connection was dropped (closed or reset by the peer,
+     * refused) rather than timed out: only then is one more try on a fresh connection cheap.
+     */
+    private boolean dropped(JedisConnectionException e) {
+        client.getPool().clear();
+        return !timedOut(e);
+    }
+
+    /**
+     * Whether {@code failure} (thrown by a call on a node) is a dropped connection, after which
+     * the call may have run on the server or not; the node's idle connections are gone by
+     * then, so a retry gets a fresh one.
+     */
+    static boolean connectionDropped(RuntimeException failure) {
+        return failure instanceof LockBackendException && failure.getCause() instanceof JedisConnectionException && !timedOut(failure.getCause());
+    }
+
+    private static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException) return true;
+        }
+        return false;
     }
 
     /**
@@ -71,7 +117,7 @@ final class RedisNode implements AutoCloseable {
             loadScriptsOnFirstUse();
             for (int attempt = 0; ; attempt++) {
                 try (AbstractPipeline pipeline = client.pipelined()) {
-                    Response<Object> reply = pipeline.evalsha(script.sha, keys, args);
+                    Response<Object> reply = pipeline.evalsha(sha(script), keys, args);
                     Response<Long> confirmed = pipeline.waitReplicas(keys.get(0), replicas, timeoutMs); // same connection as the script
                     pipeline.sync();
                     roundTrips.incrementAndGet();
@@ -83,6 +129,9 @@ final class RedisNode implements AutoCloseable {
                     }
                 }
             }
+        } catch (JedisConnectionException e) {
+            dropped(e); // not repeated: the script may have run
+            throw failure(e);
         } catch (JedisException e) {
             throw failure(e);
         }
@@ -92,14 +141,40 @@ final class RedisNode implements AutoCloseable {
         if (!scriptsLoaded) loadScripts();
     }
 
-    /** Loads every script in one pipelined round trip (first use, or after the server forgot them). */
+    private byte[] sha(RedisScripts script) {
+        return flagged ? script.flaggedSha : script.sha;
+    }
+
+    /**
+     * Loads every script in one pipelined round trip (first use, or after the server forgot
+     * them): the flagged variants, or, if the server rejects their {@code #!lua} line (before
+     * Redis 7), the plain ones, which cannot keep renewals going while out of memory.
+     */
     private void loadScripts() {
+        if (flagged && !load(true)) {
+            flagged = false;
+            LOG.warn("Redis {} does not take script flags (before 7.0): under maxmemory with noeviction, renewals of read locks "
+                    + "and semaphore permits will fail", address);
+        }
+        if (!flagged && !load(false)) throw new LockBackendException("Redis " + address + " refused to load the dlock scripts");
+        scriptsLoaded = true;
+    }
+
+    private boolean load(boolean withFlags) {
+        List<Response<byte[]>> loaded = new ArrayList<>();
         try (AbstractPipeline pipeline = client.pipelined()) {
-            for (RedisScripts script : RedisScripts.values()) pipeline.scriptLoad(script.text, ANY_KEY);
+            for (RedisScripts script : RedisScripts.values()) loaded.add(pipeline.scriptLoad(withFlags ? script.flaggedText : script.text, ANY_KEY));
             pipeline.sync();
         }
         roundTrips.incrementAndGet();
-        scriptsLoaded = true;
+        try {
+            loaded.forEach(Response::get);
+            return true;
+        } catch (JedisDataException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")) throw e;
+            LOG.debug("Redis {} refused a script ({} flags)", address, withFlags ? "with" : "without", e);
+            return false;
+        }
     }
 
     /** One script call of a batch. */
@@ -111,22 +186,31 @@ final class RedisNode implements AutoCloseable {
      */
     List<Object> evalBatch(List<Call> calls) {
         try {
-            loadScriptsOnFirstUse();
-            List<Object> replies = pipeline(calls);
-            if (replies.stream().anyMatch(r -> r instanceof JedisNoScriptException)) {
-                loadScripts();
-                replies = pipeline(calls);
+            try {
+                return evalBatchOnce(calls);
+            } catch (JedisConnectionException e) {
+                if (!dropped(e) || !calls.stream().allMatch(c -> c.script().repeatable())) throw e;
+                return evalBatchOnce(calls);
             }
-            return replies;
         } catch (JedisException e) {
             throw failure(e);
         }
     }
 
+    private List<Object> evalBatchOnce(List<Call> calls) {
+        loadScriptsOnFirstUse();
+        List<Object> replies = pipeline(calls);
+        if (replies.stream().anyMatch(r -> r instanceof JedisNoScriptException)) {
+            loadScripts();
+            replies = pipeline(calls);
+        }
+        return replies;
+    }
+
     private List<Object> pipeline(List<Call> calls) {
         List<Response<Object>> responses = new ArrayList<>(calls.size());
         try (AbstractPipeline pipeline = client.pipelined()) {
-            for (Call c : calls) responses.add(pipeline.evalsha(c.script().sha, c.keys(), c.args()));
+            for (Call c : calls) responses.add(pipeline.evalsha(sha(c.script()), c.keys(), c.args()));
             pipeline.sync();
         }
         roundTrips.incrementAndGet();
@@ -139,6 +223,31 @@ final class RedisNode implements AutoCloseable {
             }
         }
         return replies;
+    }
+
+    /**
+     * Why this server may evict lock keys, or {@code null} if it cannot: a
+     * {@code maxmemory-policy} of {@code allkeys-*} or {@code volatile-*} with a
+     * {@code maxmemory} limit (read from {@code INFO memory}, which managed services allow).
+     *
+     * @throws LockBackendException if the server could not be asked
+     */
+    String evictionRisk() {
+        String info;
+        try {
+            info = client.info("memory");
+        } catch (JedisException e) {
+            throw failure(e);
+        }
+        String policy = null;
+        long maxmemory = 0;
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("maxmemory_policy:")) policy = line.substring("maxmemory_policy:".length()).trim();
+            if (line.startsWith("maxmemory:")) maxmemory = Long.parseLong(line.substring("maxmemory:".length()).trim());
+        }
+        if (policy == null || maxmemory == 0 || !(policy.startsWith("allkeys-") || policy.startsWith("volatile-"))) return null;
+        return "Redis " + address + " has maxmemory-policy " + policy + " (maxmemory " + maxmemory + " bytes): when full it evicts keys, "
+                + "lock keys included, which silently frees held locks; use noeviction for lock servers";
     }
 
     /** A new connection outside the pool, for the subscriber. */

@@ -37,7 +37,7 @@ final class RedisReadWriteLock {
         }
 
         @Override
-        List<byte[]> acquireArgs(byte[] token, boolean willWait) {
+        List<byte[]> acquireArgs(byte[] token, byte[] waiter, boolean willWait) {
             return List.of(token, provider.leaseMsBytes());
         }
 
@@ -79,13 +79,13 @@ final class RedisReadWriteLock {
         }
 
         @Override
-        List<byte[]> acquireArgs(byte[] token, boolean willWait) {
-            return List.of(token, provider.leaseMsBytes(), willWait ? provider.waitMarkMsBytes() : new byte[] {'0'});
+        List<byte[]> acquireArgs(byte[] token, byte[] waiter, boolean willWait) {
+            return List.of(token, provider.leaseMsBytes(), willWait ? provider.waitMarkMsBytes() : new byte[] {'0'}, waiter);
         }
 
         @Override
-        void gaveUp(byte[] token) {
-            provider.quorum().onAll(n -> n.eval(RedisScripts.CANCEL_WRITE_WAIT, List.of(keys.get(2)), List.of(token, channel)));
+        void gaveUp(byte[] waiter) {
+            provider.quorum().onSome(provider.quorum().majority(), n -> n.eval(RedisScripts.CANCEL_WRITE_WAIT, List.of(keys.get(2)), List.of(waiter, channel)));
         }
 
         @Override

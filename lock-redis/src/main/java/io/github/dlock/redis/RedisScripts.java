@@ -22,7 +22,8 @@ enum RedisScripts {
      * Mutex acquire. KEYS: lock, fence. ARGV: token, leaseMs.
      * Returns {1, fencingToken} when acquired, {0, pttl of the holder} otherwise.
      */
-    ACQUIRE_MUTEX(Lib.NEXT_TOKEN + """
+    ACQUIRE_MUTEX(Flags.WRITES, Lib.NEXT_TOKEN + Lib.REQUIRE_TYPE + """
+            require_type(KEYS[1], 'string'); require_type(KEYS[2], 'string')
             if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
               return {1, next_token(KEYS[2])}
             end
@@ -33,7 +34,8 @@ enum RedisScripts {
      * Reader acquire. KEYS: readers, writer, waiting writers, fence. ARGV: token, leaseMs.
      * Refused while a writer holds or waits. Returns {1, fencingToken} or {0, 0}.
      */
-    ACQUIRE_READ(Lib.NEXT_TOKEN + Lib.NOW_MS + """
+    ACQUIRE_READ(Flags.WRITES, Lib.NEXT_TOKEN + Lib.NOW_MS + Lib.REQUIRE_TYPE + """
+            require_type(KEYS[1], 'zset'); require_type(KEYS[2], 'string'); require_type(KEYS[3], 'zset'); require_type(KEYS[4], 'string')
             local now = now_ms()
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
             redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
@@ -47,28 +49,29 @@ enum RedisScripts {
 
     /**
      * Writer acquire. KEYS: readers, writer, waiting writers, fence. ARGV: token, leaseMs,
-     * waitMarkMs. If not free and waitMarkMs > 0, marks this writer as waiting for that long
-     * (new readers are refused meanwhile). Returns {1, fencingToken} or {0, 0}.
+     * waitMarkMs, waiter id. If not free and waitMarkMs > 0, marks the waiter as a waiting
+     * writer for that long (new readers are refused meanwhile). Returns {1, fencingToken} or {0, 0}.
      */
-    ACQUIRE_WRITE(Lib.NEXT_TOKEN + Lib.NOW_MS + """
+    ACQUIRE_WRITE(Flags.WRITES, Lib.NEXT_TOKEN + Lib.NOW_MS + Lib.REQUIRE_TYPE + """
+            require_type(KEYS[1], 'zset'); require_type(KEYS[2], 'string'); require_type(KEYS[3], 'zset'); require_type(KEYS[4], 'string')
             local now = now_ms()
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
             redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
             if redis.call('EXISTS', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[1]) == 0 then
               redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-              redis.call('ZREM', KEYS[3], ARGV[1])
+              redis.call('ZREM', KEYS[3], ARGV[4])
               return {1, next_token(KEYS[4])}
             end
             local mark = tonumber(ARGV[3])
             if mark > 0 then
-              redis.call('ZADD', KEYS[3], now + mark, ARGV[1])
+              redis.call('ZADD', KEYS[3], now + mark, ARGV[4])
               if redis.call('PTTL', KEYS[3]) < mark then redis.call('PEXPIRE', KEYS[3], mark) end
             end
             return {0, 0}
             """),
 
-    /** Stops waiting as a writer. KEYS: waiting writers, ARGV: token, channel. Wakes readers. Returns 1. */
-    CANCEL_WRITE_WAIT("""
+    /** Stops waiting as a writer. KEYS: waiting writers, ARGV: waiter id, channel. Wakes readers. Returns 1. */
+    CANCEL_WRITE_WAIT(Flags.ALLOW_OOM, """
             if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('PUBLISH', ARGV[2], 'cancelled') end
             return 1
             """),
@@ -77,7 +80,8 @@ enum RedisScripts {
      * Semaphore acquire. KEYS: holders, fence. ARGV: token, leaseMs, permits.
      * Returns {1, fencingToken} or {0, ms until the first permit expires}.
      */
-    ACQUIRE_PERMIT(Lib.NEXT_TOKEN + Lib.NOW_MS + """
+    ACQUIRE_PERMIT(Flags.WRITES, Lib.NEXT_TOKEN + Lib.NOW_MS + Lib.REQUIRE_TYPE + """
+            require_type(KEYS[1], 'zset'); require_type(KEYS[2], 'string')
             local now = now_ms()
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
             if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
@@ -90,7 +94,7 @@ enum RedisScripts {
             """),
 
     /** Renews a string hold. KEYS: key. ARGV: token, leaseMs. Returns 1 if held (lease now >= leaseMs), else 0. */
-    RENEW_KEY("""
+    RENEW_KEY(Flags.ALLOW_OOM, """
             if redis.call('GET', KEYS[1]) == ARGV[1] then
               if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
               return 1
@@ -98,18 +102,22 @@ enum RedisScripts {
             return 0
             """),
 
-    /** Releases a string hold if still ours. KEYS: key. ARGV: token, channel. Publishes on release. Returns 1/0. */
-    RELEASE_KEY("""
+    /**
+     * Releases a string hold if still ours. KEYS: key. ARGV: token, channel. Publishes on
+     * release unless the channel is empty (a failed attempt giving back a partial grant
+     * must not wake its own waiter out of its retry pause). Returns 1/0.
+     */
+    RELEASE_KEY(Flags.ALLOW_OOM, """
             if redis.call('GET', KEYS[1]) == ARGV[1] then
               redis.call('DEL', KEYS[1])
-              redis.call('PUBLISH', ARGV[2], 'released')
+              if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], 'released') end
               return 1
             end
             return 0
             """),
 
     /** Renews a sorted-set hold. KEYS: set. ARGV: token, leaseMs. Returns 1 if held and unexpired, else 0. */
-    RENEW_MEMBER(Lib.NOW_MS + """
+    RENEW_MEMBER(Flags.ALLOW_OOM, Lib.NOW_MS + """
             local now = now_ms()
             local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
             if not score or tonumber(score) <= now then return 0 end
@@ -119,17 +127,17 @@ enum RedisScripts {
             return 1
             """),
 
-    /** Releases a sorted-set hold. KEYS: set. ARGV: token, channel. Publishes on release. Returns 1/0. */
-    RELEASE_MEMBER("""
+    /** Releases a sorted-set hold. KEYS: set. ARGV: token, channel. Publishes on release as {@link #RELEASE_KEY}. Returns 1/0. */
+    RELEASE_MEMBER(Flags.ALLOW_OOM, """
             if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-              redis.call('PUBLISH', ARGV[2], 'released')
+              if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], 'released') end
               return 1
             end
             return 0
             """),
 
     /** Lease left of a hold. KEYS: key or set. ARGV: token, 1 for a set member else 0. Returns ms left, 0 if not held. */
-    LEASE_LEFT(Lib.NOW_MS + """
+    LEASE_LEFT(Flags.NO_WRITES, Lib.NOW_MS + """
             if ARGV[2] == '1' then
               local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
               if not score then return 0 end
@@ -140,7 +148,7 @@ enum RedisScripts {
             """),
 
     /** Redlock write-back: raises a fence counter to at least ARGV[1]. KEYS: fence. Returns the counter. */
-    RAISE_FENCE("""
+    RAISE_FENCE(Flags.WRITES, """
             local current = tonumber(redis.call('GET', KEYS[1]) or '0')
             local wanted = tonumber(ARGV[1])
             if wanted > current then redis.call('SET', KEYS[1], string.format('%d', wanted)) return wanted end
@@ -151,7 +159,7 @@ enum RedisScripts {
      * Who holds a name. KEYS: mutex, writer, readers, permits. Returns a flat list of
      * (mode, token, remaining ms) triples.
      */
-    HOLDERS(Lib.NOW_MS + """
+    HOLDERS(Flags.NO_WRITES, Lib.NOW_MS + """
             local now = now_ms()
             local out = {}
             local function add_key(mode, key)
@@ -171,14 +179,52 @@ enum RedisScripts {
             return out
             """);
 
+    /**
+     * Whether running the script twice has the effect of running it once, so that a call whose
+     * reply was lost to a dropped connection may simply be repeated. The acquire scripts are not
+     * (a repeat would be refused by the grant of the first run); their callers give the
+     * attempt's token back before trying again.
+     */
+    boolean repeatable() {
+        return switch (this) {
+            case ACQUIRE_MUTEX, ACQUIRE_READ, ACQUIRE_WRITE, ACQUIRE_PERMIT -> false;
+            default -> true;
+        };
+    }
+
+    /** The script for Redis 5 and 6 (no flags). */
     final byte[] text;
     final byte[] sha;
-    final String shaHex;
+    /** The script with its Redis 7 flags ({@code #!lua} shebang); see {@link Flags}. */
+    final byte[] flaggedText;
+    final byte[] flaggedSha;
 
-    RedisScripts(String text) {
+    RedisScripts(Flags flags, String text) {
         this.text = text.getBytes(StandardCharsets.UTF_8);
-        this.shaHex = sha1Hex(this.text);
-        this.sha = shaHex.getBytes(StandardCharsets.US_ASCII);
+        this.sha = sha1Hex(this.text).getBytes(StandardCharsets.US_ASCII);
+        this.flaggedText = (flags.shebang + "\n" + text).getBytes(StandardCharsets.UTF_8);
+        this.flaggedSha = sha1Hex(this.flaggedText).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Script flags (Redis 7+), which decide what a script may do when the server is out of
+     * memory ({@code maxmemory} with {@code noeviction}). Without flags Redis checks memory
+     * per command inside a script, and only until the script's first write, so an acquire
+     * could half-succeed and a renewal's {@code ZADD} was refused.
+     */
+    enum Flags {
+        /** Refused as a whole, before it runs, while the server is out of memory: acquires never half-happen. */
+        WRITES("#!lua"),
+        /** Runs while out of memory: renewals and releases, which never grow memory (they rewrite or remove). */
+        ALLOW_OOM("#!lua flags=allow-oom"),
+        /** Reads only; runs while out of memory and on replicas. */
+        NO_WRITES("#!lua flags=no-writes");
+
+        final String shebang;
+
+        Flags(String shebang) {
+            this.shebang = shebang;
+        }
     }
 
     private static String sha1Hex(byte[] bytes) {
@@ -201,6 +247,15 @@ enum RedisScripts {
                   local next = math.max(current + 1, now_us)
                   redis.call('SET', fence, string.format('%d', next))
                   return next
+                end
+                """;
+        /** Fails with a WRONGTYPE error naming the key if it exists with another type than {@code wanted}. */
+        static final String REQUIRE_TYPE = """
+                local function require_type(key, wanted)
+                  local found = redis.call('TYPE', key)['ok']
+                  if found ~= 'none' and found ~= wanted then
+                    error({err = 'WRONGTYPE key ' .. key .. ' holds a ' .. found .. ' where dlock keeps a ' .. wanted})
+                  end
                 end
                 """;
         static final String NOW_MS = """

@@ -42,7 +42,7 @@ final class RedisSemaphore extends RedisAcquirer {
     }
 
     @Override
-    List<byte[]> acquireArgs(byte[] token, boolean willWait) {
+    List<byte[]> acquireArgs(byte[] token, byte[] waiter, boolean willWait) {
         return List.of(token, provider.leaseMsBytes(), permitsBytes);
     }
 

@@ -4,9 +4,14 @@ import io.github.dlock.spi.WakeChannels;
 import io.github.dlock.spi.WakeSignal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
@@ -30,13 +35,37 @@ final class RedisSubscriptions implements AutoCloseable {
         this.channels = new WakeChannels(c -> subscribers.forEach(s -> s.add(c)), c -> subscribers.forEach(s -> s.remove(c)));
     }
 
-    /** Registers interest in {@code channel}; pair with {@link #unsubscribe}. */
-    WakeSignal subscribe(String channel) {
-        return channels.join(channel);
+    /**
+     * Registers interest in {@code channel} and waits until every server confirmed the
+     * subscription (at most {@code maxWaitNanos}; after that the waiter relies on its retry
+     * timer until the confirmation comes), so a release published after this returns is
+     * never missed. Pair with {@link #unsubscribe}, also if this throws.
+     *
+     * @throws InterruptedException if interrupted while waiting for the confirmation
+     */
+    WakeSignal subscribe(String channel, long maxWaitNanos) throws InterruptedException {
+        WakeSignal signal = channels.join(channel);
+        long end = System.nanoTime() + maxWaitNanos;
+        for (NodeSubscriber s : subscribers) {
+            try {
+                s.confirmation(channel).get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                LOG.debug("Redis {} has not confirmed the subscription to {} yet", s.node.address(), channel);
+                break;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("confirmations never fail", e);
+            }
+        }
+        return signal;
     }
 
     void unsubscribe(String channel) {
         channels.leave(channel);
+    }
+
+    /** Wakes this provider's waiters on {@code channel} as a release message would (a holder here lost the lock). */
+    void wakeLocally(String channel) {
+        channels.notify(channel);
     }
 
     private void released(String channel) {
@@ -58,6 +87,8 @@ final class RedisSubscriptions implements AutoCloseable {
         private final RedisNode node;
         private final String controlChannel = "dlock:__subscriber__:" + UUID.randomUUID();
         private final Set<String> wanted = ConcurrentHashMap.newKeySet();
+        /** Per wanted channel: completed when the server confirmed the SUBSCRIBE. */
+        private final Map<String, CompletableFuture<Void>> confirmations = new ConcurrentHashMap<>();
         private volatile Handler handler;
         private Thread thread; // guarded by RedisSubscriptions.this
 
@@ -65,8 +96,13 @@ final class RedisSubscriptions implements AutoCloseable {
             this.node = node;
         }
 
+        CompletableFuture<Void> confirmation(String channel) {
+            return confirmations.computeIfAbsent(channel, c -> new CompletableFuture<>());
+        }
+
         void add(String channel) {
             wanted.add(channel);
+            confirmations.put(channel, new CompletableFuture<>());
             if (thread == null) {
                 thread = new Thread(this::readLoop, "dlock-redis-subscriber-" + node.address());
                 thread.setDaemon(true);
@@ -78,6 +114,7 @@ final class RedisSubscriptions implements AutoCloseable {
 
         void remove(String channel) {
             wanted.remove(channel);
+            confirmations.remove(channel);
             Handler h = handler;
             if (h != null) h.send(() -> h.unsubscribe(channel));
         }
@@ -101,6 +138,7 @@ final class RedisSubscriptions implements AutoCloseable {
                     LOG.debug("Subscriber connection to Redis {} failed; reconnecting", node.address(), e);
                 } finally {
                     handler = null;
+                    confirmations.replaceAll((c, f) -> f.isDone() ? new CompletableFuture<>() : f); // to be confirmed again
                 }
                 wakeEveryone(); // a release may have been missed while disconnected
                 try {
@@ -124,11 +162,16 @@ final class RedisSubscriptions implements AutoCloseable {
 
             @Override
             public void onSubscribe(String channel, int count) {
-                if (channel.equals(controlChannel) && !wanted.isEmpty()) {
-                    String[] all = wanted.toArray(new String[0]);
-                    send(() -> subscribe(all));
-                    wakeEveryone();
+                if (channel.equals(controlChannel)) {
+                    if (!wanted.isEmpty()) {
+                        String[] all = wanted.toArray(new String[0]);
+                        send(() -> subscribe(all));
+                        wakeEveryone();
+                    }
+                    return;
                 }
+                CompletableFuture<Void> confirmed = confirmations.get(channel);
+                if (confirmed != null) confirmed.complete(null);
             }
 
             @Override

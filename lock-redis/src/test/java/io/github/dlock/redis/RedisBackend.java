@@ -84,13 +84,33 @@ final class RedisBackend implements ConformanceBackend {
         return url;
     }
 
+    /** Every server of this backend. */
+    private List<java.net.URI> serverUris() {
+        return servers.isEmpty() ? List.of(java.net.URI.create(url.substring(0, url.indexOf('?'))))
+                : servers.stream().map(s -> java.net.URI.create("redis://" + s.address())).toList();
+    }
+
+    /** Deletes the key (or sorted set) holding the lock on every server, as an operator's {@code DEL} would. */
+    @Override
+    public void breakLockExternally(String name, io.github.dlock.LockMode mode) {
+        String prefix = java.util.Arrays.stream(url.substring(url.indexOf('?') + 1).split("&")).filter(o -> o.startsWith("prefix="))
+                .map(o -> o.substring("prefix=".length())).findFirst().orElse("dlock");
+        RedisKeys keys = new RedisKeys(prefix, name, mode == io.github.dlock.LockMode.PERMIT ? ":sem" : mode == io.github.dlock.LockMode.WRITE ? ":rw" : "");
+        byte[] key = keys.key(mode == io.github.dlock.LockMode.WRITE ? ":writer" : "");
+        long deleted = 0;
+        for (java.net.URI uri : serverUris()) {
+            try (Jedis j = new Jedis(uri, TestClients.CONFIG)) {
+                deleted += j.del(key);
+            }
+        }
+        if (deleted == 0) throw new AssertionError("no server had the key " + new String(key, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     /** Keys without the tests' prefix, on every server of this backend. */
     @Override
     public java.util.Set<String> outsideNamespace() {
         java.util.Set<String> keys = new java.util.HashSet<>();
-        List<java.net.URI> uris = servers.isEmpty() ? List.of(java.net.URI.create(url.substring(0, url.indexOf('?'))))
-                : servers.stream().map(s -> java.net.URI.create("redis://" + s.address())).toList();
-        for (java.net.URI uri : uris) {
+        for (java.net.URI uri : serverUris()) {
             try (Jedis j = new Jedis(uri, TestClients.CONFIG)) {
                 String cursor = redis.clients.jedis.params.ScanParams.SCAN_POINTER_START;
                 do {

@@ -95,12 +95,34 @@ final class RedisServer implements AutoCloseable {
     /** Stops the server (SIGTERM to its PID), waiting for it to exit. */
     void stop() {
         if (process == null || !process.isAlive()) return;
+        try {
+            resume(); // a paused server would not act on SIGTERM
+        } catch (IOException ignored) {
+            // it is killed forcibly below if need be
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         process.destroy();
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Freezes the server ({@code kill -STOP} of its PID): connections stay open, nothing is answered. */
+    void pause() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    /** Lets a {@link #pause paused} server run again ({@code kill -CONT} of its PID). */
+    void resume() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) throw new IOException("kill " + signal + " " + process.pid() + " failed");
     }
 
     /** Starts it again on the same port, empty. */

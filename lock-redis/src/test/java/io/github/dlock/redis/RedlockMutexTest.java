@@ -8,4 +8,5 @@ class RedlockMutexTest extends MutexConformance {
     protected ConformanceBackend backend() {
         return RedisBackend.redlock();
     }
+
 }

@@ -83,6 +83,13 @@ public final class ChildJvm implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Writes {@code line} to the child's standard input. */
+    public void send(String line) throws IOException {
+        java.io.OutputStream in = process.getOutputStream();
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+    }
+
     /** Asks a holding child to release and exit, by closing its standard input. */
     public void closeInput() throws IOException {
         process.getOutputStream().close();

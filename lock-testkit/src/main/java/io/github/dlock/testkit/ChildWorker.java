@@ -20,6 +20,10 @@ import java.util.Optional;
  *       input closes, release, exit 0.
  *   <li>{@code probe URL NAME MODE}: try-acquire and release repeatedly until an attempt
  *       fails, then print {@code BLOCKED}; print {@code NEVER-BLOCKED} after 20 s.
+ *   <li>{@code contend URL NAME PERMITS THREADS MILLIS HOLD_MS}: print {@code READY}, wait for a
+ *       line {@code GO} on standard input, then on THREADS threads for MILLIS ms take a permit
+ *       of the semaphore, hold it HOLD_MS ms and release it, again and again; print
+ *       {@code ACQUIRED n TIMEOUTS t} (acquisitions made, and acquires that timed out after 30 s).
  * </ul>
  */
 public final class ChildWorker {
@@ -36,6 +40,10 @@ public final class ChildWorker {
                     break;
                 case "probe":
                     probe(lockFor(provider, args[2], args[3]));
+                    break;
+                case "contend":
+                    contend(provider.semaphore(args[2], Integer.parseInt(args[3])), Integer.parseInt(args[4]), Long.parseLong(args[5]),
+                            Long.parseLong(args[6]));
                     break;
                 default:
                     throw new IllegalArgumentException("unknown command " + args[0]);
@@ -81,6 +89,38 @@ public final class ChildWorker {
             while (System.in.read() >= 0) { /* hold until the parent closes our input */ }
         }
         System.out.println("RELEASED");
+    }
+
+    private static void contend(DistributedLock semaphore, int threads, long millis, long holdMs) throws Exception {
+        semaphore.tryAcquire(Duration.ofSeconds(30)).ifPresent(LockHandle::release); // connections and classes ready before the start
+        System.out.println("READY");
+        System.out.flush();
+        String go = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        if (!"GO".equals(go)) throw new IllegalStateException("expected GO, got " + go);
+        long end = System.nanoTime() + millis * 1_000_000;
+        java.util.concurrent.atomic.AtomicLong acquired = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong timeouts = new java.util.concurrent.atomic.AtomicLong();
+        java.util.List<Thread> workers = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread worker = new Thread(() -> {
+                try {
+                    while (System.nanoTime() < end) {
+                        try (LockHandle h = semaphore.acquire(Duration.ofSeconds(30))) {
+                            acquired.incrementAndGet();
+                            Thread.sleep(holdMs);
+                        } catch (io.github.dlock.LockTimeoutException e) {
+                            timeouts.incrementAndGet();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            worker.start();
+            workers.add(worker);
+        }
+        for (Thread worker : workers) worker.join();
+        System.out.println("ACQUIRED " + acquired.get() + " TIMEOUTS " + timeouts.get());
     }
 
     private static void probe(DistributedLock lock) {

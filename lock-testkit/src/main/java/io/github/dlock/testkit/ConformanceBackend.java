@@ -1,5 +1,6 @@
 package io.github.dlock.testkit;
 
+import io.github.dlock.LockMode;
 import io.github.dlock.LockProvider;
 
 /** What a backend's tests supply to the conformance kit. */
@@ -20,6 +21,27 @@ public interface ConformanceBackend {
     default java.util.Set<String> outsideNamespace() throws Exception {
         return java.util.Set.of();
     }
+
+    /**
+     * A new provider on the same store as {@link #openProvider}, opened from
+     * {@link #providerUrl()} with {@code options} (URL query syntax, e.g. {@code retry=fixed:1m})
+     * added; the kit closes it.
+     */
+    default LockProvider openProvider(String options) {
+        String url = providerUrl();
+        return LockProvider.open(url + (url.contains("?") ? "&" : "?") + options);
+    }
+
+    /**
+     * Takes the lock {@code name} away from its holder from outside every provider, as a failure
+     * or an operator would, so that the holder's provider finds out only through its own loss
+     * detection: the file backend deletes the lock file, Redis deletes the key on every server,
+     * PostgreSQL terminates the session holding the advisory lock. {@code mode} names the kind
+     * held: {@link LockMode#EXCLUSIVE} for {@code lock(name)}, {@link LockMode#WRITE} for
+     * {@code readWriteLock(name).writeLock()}, {@link LockMode#PERMIT} for
+     * {@code semaphore(name, 1)}; the lock was taken through a provider of {@link #providerUrl()}.
+     */
+    void breakLockExternally(String name, LockMode mode) throws Exception;
 
     /** Whether handles have leases (then {@code extend} must work rather than refuse). */
     default boolean hasLeases() {

@@ -68,7 +68,7 @@ public abstract class CrossProcessConformance extends ConformanceTestBase {
             holder.closeInput();
             holder.awaitLine("RELEASED", CHILD_PATIENCE);
         }
-        assertEquals(List.of(), provider.holders(name("x")));
+        assertNoHoldersSoon(name("x"));
     }
 
     @Test
@@ -99,6 +99,42 @@ public abstract class CrossProcessConformance extends ConformanceTestBase {
             writer.get(CHILD_PATIENCE.toSeconds(), TimeUnit.SECONDS).release();
         }
     }
+
+    /**
+     * Fairness between processes: two processes of four threads each take permits of one
+     * 3-permit semaphore for {@value #CONTENTION_MILLIS} ms, holding each a few milliseconds and
+     * asking again at once; the second starts once the first holds every permit. Neither may
+     * get less than a quarter of all acquisitions: a process whose threads hand permits to each
+     * other must not keep them from the other. The counts and the throughput are printed.
+     */
+    @Test
+    void twoProcessesOfFourThreads_onThreePermits_eachGetAtLeastAQuarterOfTheAcquisitions() throws Exception {
+        String[] args = {"contend", backend().providerUrl(), name("fair"), "3", "4", Long.toString(CONTENTION_MILLIS), "2"};
+        try (ChildJvm a = ChildJvm.start(args); ChildJvm b = ChildJvm.start(args)) {
+            a.awaitLine("READY", CHILD_PATIENCE);
+            b.awaitLine("READY", CHILD_PATIENCE);
+            a.send("GO");
+            long until = System.nanoTime() + CHILD_PATIENCE.toNanos();
+            while (provider.holders(name("fair")).size() < 3) { // the first process alone holds every permit
+                assertTrue(System.nanoTime() < until, "the first process never held all 3 permits:\n" + a.output());
+                Thread.sleep(5);
+            }
+            b.send("GO");
+            String[] resultA = a.awaitLine("ACQUIRED", CHILD_PATIENCE).split(" ");
+            String[] resultB = b.awaitLine("ACQUIRED", CHILD_PATIENCE).split(" ");
+            long countA = Long.parseLong(resultA[1]);
+            long countB = Long.parseLong(resultB[1]);
+            long total = countA + countB;
+            String line = String.format("%s: 2 processes x 4 threads on 3 permits, %d ms, 2 ms holds: %d + %d acquisitions (%.0f/s), "
+                    + "timeouts %s + %s", getClass().getSimpleName(), CONTENTION_MILLIS, countA, countB, total * 1000.0 / CONTENTION_MILLIS,
+                    resultA[3], resultB[3]);
+            System.out.println(line);
+            assertTrue(total > 0, line);
+            assertTrue(Math.min(countA, countB) * 4 >= total, "a process got less than a quarter of the acquisitions: " + line);
+        }
+    }
+
+    private static final long CONTENTION_MILLIS = 5000;
 
     @Test
     void semaphorePermits_areSharedBetweenProcesses() throws Exception {

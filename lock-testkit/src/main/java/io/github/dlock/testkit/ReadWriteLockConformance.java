@@ -34,7 +34,9 @@ public abstract class ReadWriteLockConformance extends ConformanceTestBase {
             assertEquals(Optional.empty(), rw.writeLock().tryAcquire());
             assertEquals(Optional.empty(), other.writeLock().tryAcquire());
         }
-        rw.writeLock().tryAcquire().orElseThrow().release();
+        // Redlock's release returns once enough servers confirmed it; three readers' releases may
+        // have reached different majorities, so the writer may wait for the slowest server briefly
+        rw.writeLock().tryAcquire(PATIENCE).orElseThrow().release();
     }
 
     @Test
@@ -81,19 +83,31 @@ public abstract class ReadWriteLockConformance extends ConformanceTestBase {
         AtomicInteger readerFailures = new AtomicInteger();
         Thread[] readers = new Thread[4];
         for (int i = 0; i < readers.length; i++) {
+            // Hand over hand: each reader takes its next read hold before giving up the last, so
+            // the read lock is never free; only writer preference (new readers queue behind a
+            // waiting writer) lets the writer in. A reader refused for a moment lets go, waits
+            // its turn and goes on.
             readers[i] = new Thread(() -> {
-                boolean counted = false;
-                while (!stop.get()) {
-                    try (LockHandle r = rw.readLock().acquire(PATIENCE)) {
-                        if (!counted) {
-                            readersRunning.countDown();
-                            counted = true;
-                        }
+                LockHandle current = null;
+                try {
+                    current = rw.readLock().acquire(PATIENCE);
+                    readersRunning.countDown();
+                    while (!stop.get()) {
                         work(Duration.ofMillis(2));
-                    } catch (Exception e) {
-                        readerFailures.incrementAndGet();
-                        return;
+                        Optional<LockHandle> next = rw.readLock().tryAcquire(Duration.ofMillis(50));
+                        if (next.isPresent()) {
+                            current.release();
+                            current = next.get();
+                        } else {
+                            current.release();
+                            current = null;
+                            current = rw.readLock().acquire(PATIENCE);
+                        }
                     }
+                } catch (Exception e) {
+                    readerFailures.incrementAndGet();
+                } finally {
+                    if (current != null) current.release();
                 }
             });
             readers[i].start();
@@ -151,7 +165,7 @@ public abstract class ReadWriteLockConformance extends ConformanceTestBase {
             List<LockMode> modes = provider.holders(name("rw")).stream().map(LockHolder::mode).collect(Collectors.toList());
             assertEquals(List.of(LockMode.WRITE), modes);
         }
-        assertEquals(List.of(), provider.holders(name("rw")));
+        assertNoHoldersSoon(name("rw"));
     }
 
     @Test

@@ -55,7 +55,7 @@ public final class Torture {
             for (ChildJvm w : running) w.awaitLine("READY", Duration.ofSeconds(60));
             while (System.nanoTime() + 1_500_000_000L < end) {
                 Thread.sleep(1000 + random.nextInt(2000));
-                if (faults.isEmpty() || random.nextInt(10) < 6) {
+                if (faults.isEmpty() || events.isEmpty() || random.nextInt(10) < 6) { // the first event is always a kill
                     int victim = random.nextInt(running.size());
                     events.add("K\t" + ids.get(victim) + "\t" + System.nanoTime());
                     running.get(victim).kill();

@@ -14,21 +14,26 @@ import java.util.stream.Stream;
 /**
  * Reads a torture session's logs and counts what matters: sections, faults, overlapping
  * sections that exclusion forbids (a writer or mutex holder with anyone; more than
- * {@link Torture#PERMITS} permit holders), lost counter updates, and accepted writes whose
- * fencing tokens are out of order. A section cut short by {@code kill -9} ends at the kill.
+ * {@link Torture#PERMITS} permit holders), lost counter updates, accepted writes whose fencing
+ * tokens are out of order, and rejected (stale) writes whose holder was not told of its loss:
+ * every rejected write must have an {@code L} line of the same worker, lock and token whose
+ * {@code lost()} completed no later than the fault window after the write (unless the worker
+ * was killed within that time, before it could learn it; those are counted apart). A section
+ * cut short by {@code kill -9} ends at the kill.
  */
 public final class TortureCheck {
     /** What a session showed. */
     public record Report(int sections, int killedSections, int kills, int serverFaults, int overlaps, int overlapsOutsideFaultWindows,
-            long lostUpdates, long unloggedIncrements, int acceptedWrites, int rejectedStaleWrites, int acceptedOutOfOrder, int backendErrors,
-            int abnormalExits, List<String> examples) {
+            long lostUpdates, long unloggedIncrements, int acceptedWrites, int rejectedStaleWrites, int rejectedWithoutLoss,
+            int rejectedUnverified, int acceptedOutOfOrder, int backendErrors, int abnormalExits, List<String> examples) {
         @Override
         public String toString() {
             return String.format("%,d critical sections (%,d cut short by kill -9), %d kills, %d server faults; overlaps %d (%d outside fault "
                             + "windows); lost updates %d (unlogged increments of killed holders %d); fenced writes accepted %,d, stale writes "
-                            + "rejected %d, accepted out of token order %d; backend errors seen by workers %d; abnormal worker exits %d%s",
+                            + "rejected %d (of holders not told of their loss in time %d, killed before they could be %d), accepted out of "
+                            + "token order %d; backend errors seen by workers %d; abnormal worker exits %d%s",
                     sections, killedSections, kills, serverFaults, overlaps, overlapsOutsideFaultWindows, lostUpdates, unloggedIncrements,
-                    acceptedWrites, rejectedStaleWrites, acceptedOutOfOrder, backendErrors, abnormalExits,
+                    acceptedWrites, rejectedStaleWrites, rejectedWithoutLoss, rejectedUnverified, acceptedOutOfOrder, backendErrors, abnormalExits,
                     examples.isEmpty() ? "" : "; e.g. " + String.join(" | ", examples));
         }
     }
@@ -55,7 +60,8 @@ public final class TortureCheck {
         List<Section> sections = new ArrayList<>();
         long increments = 0;
         int errors = 0;
-        int rejected = 0;
+        List<Section> rejected = new ArrayList<>();
+        Map<String, Long> lostAt = new HashMap<>(); // worker/name/token -> when lost() completed
         try (Stream<Path> logs = Files.list(dir)) {
             for (Path log : logs.filter(p -> p.getFileName().toString().startsWith("worker-")).toList()) {
                 for (String line : Files.readAllLines(log)) {
@@ -66,8 +72,9 @@ public final class TortureCheck {
                             open.remove(f[1] + "/" + f[4] + "/" + f[5]);
                             sections.add(new Section(f[1], f[2], f[3], Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), false));
                             increments += Long.parseLong(f[7]);
-                            if (f[8].equals("rejected")) rejected++;
+                            if (f[8].equals("rejected")) rejected.add(sections.get(sections.size() - 1));
                         }
+                        case "L" -> lostAt.merge(f[1] + "/" + f[2] + "/" + f[3], Long.parseLong(f[4]), Math::min);
                         case "X" -> errors++;
                         default -> { }
                     }
@@ -79,13 +86,28 @@ public final class TortureCheck {
             sections.add(new Section(s.worker(), s.name(), s.mode(), s.token(), s.start(), Math.max(end, s.start()), true));
         }
         List<String> examples = new ArrayList<>();
+        int withoutLoss = 0;
+        int unverified = 0;
+        for (Section s : rejected) { // its write is the section's last act: it ended right after it
+            Long lost = lostAt.get(s.worker() + "/" + s.name() + "/" + s.token());
+            long by = s.end() + faultWindow.toNanos();
+            if (lost != null && lost <= by) continue;
+            Long killed = killedAt.get(s.worker());
+            if (lost == null && killed != null && killed <= by) {
+                unverified++;
+                continue;
+            }
+            withoutLoss++;
+            examples.add("worker " + s.worker() + "'s write with token " + s.token() + " on " + s.name() + " was rejected, but its lost() "
+                    + (lost == null ? "never completed" : "completed only " + (lost - s.end()) / 1_000_000 + " ms after the write"));
+        }
         int[] overlaps = overlaps(sections, faultWindows, examples);
         long counted = counter(dir, Torture.MUTEX) + counter(dir, Torture.RW);
         int[] fencing = fencing(dir, Torture.MUTEX, examples);
         int[] fencingRw = fencing(dir, Torture.RW, examples);
         return new Report(sections.size(), open.size(), killedAt.size(), faultWindows.size(), overlaps[0], overlaps[1],
-                Math.max(0, increments - counted), Math.max(0, counted - increments), fencing[0] + fencingRw[0], rejected,
-                fencing[1] + fencingRw[1], errors, abnormal, examples.subList(0, Math.min(3, examples.size())));
+                Math.max(0, increments - counted), Math.max(0, counted - increments), fencing[0] + fencingRw[0], rejected.size(), withoutLoss,
+                unverified, fencing[1] + fencingRw[1], errors, abnormal, examples.subList(0, Math.min(3, examples.size())));
     }
 
     /** {total, outside fault windows}. */

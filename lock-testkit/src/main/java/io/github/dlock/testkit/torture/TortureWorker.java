@@ -21,11 +21,16 @@ import java.util.Random;
  * {@code E} line when it ends (so a section cut short by {@code kill -9} is still known). An
  * exclusive section also increments a plain counter file (read, pause, write: a lost update
  * if two ever overlap) and writes its fencing token to a {@link GuardedResource}, whether or not
- * the lock was lost meanwhile, so that fencing, not luck, is what stops stale writes.
+ * the lock was lost meanwhile, so that fencing, not luck, is what stops stale writes. When a
+ * handle's {@code lost()} completes, an {@code L} line records it; after a rejected write the
+ * worker waits (up to {@value #LOST_PATIENCE_SECONDS} s) for that line before it goes on, so that
+ * the checker can tell whether the holder was told of its loss.
  *
  * <p>Arguments: {@code URL DIR WORKER SECONDS SEED}.
  */
 public final class TortureWorker {
+    static final int LOST_PATIENCE_SECONDS = 30;
+
     private TortureWorker() {}
 
     public static void main(String[] args) throws Exception {
@@ -69,6 +74,13 @@ public final class TortureWorker {
     private static void section(OutputStream log, Path dir, String worker, String name, String mode, LockHandle handle, Random random)
             throws IOException, InterruptedException {
         long token = handle.fencingToken();
+        java.util.concurrent.CompletableFuture<Void> lostLogged = handle.lost().thenRun(() -> {
+            try {
+                line(log, "L\t" + worker + "\t" + name + "\t" + token + "\t" + System.nanoTime());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e); // the log is closed: the worker is exiting
+            }
+        }).toCompletableFuture();
         long start = System.nanoTime();
         line(log, "S\t" + worker + "\t" + name + "\t" + mode + "\t" + token + "\t" + start);
         int incremented = 0;
@@ -86,6 +98,13 @@ public final class TortureWorker {
         long endNanos = System.nanoTime();
         line(log, "E\t" + worker + "\t" + name + "\t" + mode + "\t" + token + "\t" + start + "\t" + endNanos + "\t" + incremented + "\t" + write
                 + "\t" + (handle.isLost() ? "lost" : "held"));
+        if (write.equals("rejected")) { // a stale holder: it must be told, and the L line must be written before a kill can stop it
+            try {
+                lostLogged.get(LOST_PATIENCE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // no L line: the checker reports it
+            }
+        }
     }
 
     /** The counter's value: a fixed-width number, or 0 if never written. */

@@ -1,0 +1,68 @@
+package io.github.dlock.cli;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The process that {@code dlock run} starts to run the guarded command for it: it starts the
+ * command as its own child, and if dlock ends while the command still runs (even by SIGKILL,
+ * which runs no shutdown hook, or an out-of-memory kill), the lock is gone or about to be, so
+ * it kills the command and its descendants at once (SIGKILL: nothing protects them any more,
+ * so there is no grace period). Its exit code is the command's. Arguments:
+ * {@code DLOCK-PID COMMAND [ARG...]}.
+ *
+ * <p>Because the guard is watching before the command starts, there is no window in which
+ * the command runs unwatched: the guard starts the command only while its parent is still
+ * the dlock process named by DLOCK-PID (a process's parent changes the moment that parent
+ * dies), and checks its parent again every {@value #POLL_MILLIS} ms while the command runs.
+ * A SIGTERM or SIGINT to the guard terminates the command tree through a shutdown hook
+ * (SIGTERM, SIGKILL after {@value #TERMINATE_GRACE_SECONDS} s). Works wherever
+ * {@link ProcessHandle} does (Linux, macOS, Windows).
+ */
+public final class CommandGuard {
+    static final long TERMINATE_GRACE_SECONDS = 10;
+    static final long POLL_MILLIS = 100;
+
+    private CommandGuard() {}
+
+    public static void main(String[] args) throws InterruptedException {
+        long dlock = Long.parseLong(args[0]);
+        List<String> command = Arrays.asList(args).subList(1, args.length);
+        if (!childOf(dlock)) System.exit(ExitCodes.LOCK_LOST); // dlock died before the command started: do not start it
+        Process process;
+        try {
+            process = new ProcessBuilder(command).inheritIO().start();
+        } catch (IOException e) {
+            System.err.println("dlock: cannot run '" + command.get(0) + "': " + e.getMessage());
+            System.exit(ExitCodes.CANNOT_EXECUTE);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> terminate(process.toHandle()), "dlock-guard-stop-command"));
+        while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+            if (!childOf(dlock)) {
+                ProcessTree.kill(process.toHandle());
+                System.exit(ExitCodes.LOCK_LOST);
+            }
+        }
+        System.exit(process.exitValue());
+    }
+
+    /**
+     * Whether this process's parent is still {@code dlock} and alive: on Unix a dead parent's
+     * children are re-parented at once; the liveness check (which compares start times, so a
+     * recycled pid does not count) covers systems that do not re-parent.
+     */
+    private static boolean childOf(long dlock) {
+        Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+        return parent.isPresent() && parent.get().pid() == dlock && parent.get().isAlive();
+    }
+
+    /** SIGTERM to {@code process} and its descendants, SIGKILL to what is left after the grace period. */
+    static void terminate(ProcessHandle process) {
+        ProcessTree.terminate(process, Duration.ofSeconds(TERMINATE_GRACE_SECONDS));
+    }
+}

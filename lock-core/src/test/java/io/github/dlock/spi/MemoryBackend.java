@@ -1,0 +1,67 @@
+package io.github.dlock.spi;
+
+import io.github.dlock.DistributedLock;
+import io.github.dlock.DistributedSemaphore;
+import io.github.dlock.RetryStrategy;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An in-memory backend for core's unit tests: real waiting through {@link AcquireLoop} and a
+ * {@link WakeSignal}, no store. Mutexes and semaphores by name, in one JVM.
+ */
+final class MemoryBackend implements AutoCloseable {
+    final ProviderRuntime runtime = new ProviderRuntime("memory:test", Ticker.system());
+    final AtomicInteger backendReleases = new AtomicInteger();
+    private final ConcurrentHashMap<String, AtomicInteger> taken = new ConcurrentHashMap<>();
+    private final WakeSignal released = new WakeSignal();
+    private final AtomicLong tokens = new AtomicLong();
+    private final RetryStrategy retry = RetryStrategy.fixed(Duration.ofMillis(50));
+
+    DistributedLock lock(String name) {
+        return runtime.lock(name, n -> deadline -> AcquireLoop.run(deadline, retry, released, () -> tryTake(n, 1)));
+    }
+
+    DistributedSemaphore semaphore(String name, int permits) {
+        return runtime.semaphore(name, permits, (n, p) -> deadline -> AcquireLoop.run(deadline, retry, released, () -> tryTake("sem:" + n, p)));
+    }
+
+    /** How many holders {@code name}'s mutex has now. */
+    int holders(String name) {
+        AtomicInteger n = taken.get(name);
+        return n == null ? 0 : n.get();
+    }
+
+    private Held tryTake(String key, int permits) {
+        AtomicInteger count = taken.computeIfAbsent(key, k -> new AtomicInteger());
+        while (true) {
+            int now = count.get();
+            if (now >= permits) return null;
+            if (count.compareAndSet(now, now + 1)) return new Held(key, tokens.incrementAndGet(), count);
+        }
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+    }
+
+    /** One holder; gives its count back on release. */
+    final class Held extends HeldLock {
+        private final AtomicInteger count;
+
+        Held(String name, long token, AtomicInteger count) {
+            super(name, token);
+            this.count = count;
+        }
+
+        @Override
+        protected void releaseInBackend() {
+            backendReleases.incrementAndGet();
+            count.decrementAndGet();
+            released.signalAll();
+        }
+    }
+}
