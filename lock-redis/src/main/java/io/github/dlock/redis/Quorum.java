@@ -93,8 +93,10 @@ final class Quorum implements AutoCloseable {
         for (RedisNode node : servers) {
             try {
                 parallel.execute(() -> gathered.arrive(run(node, call)));
-            } catch (RejectedExecutionException closed) {
-                gathered.arrive(new Reply<>(node, null, new LockBackendException("the provider is closed")));
+            } catch (RejectedExecutionException closing) {
+                // close() is draining: a late give-back or the rest of a release still reaches the
+                // server (the nodes close only after the drain); once they are closed, this fails fast
+                gathered.arrive(run(node, call));
             }
         }
         long deadline = System.nanoTime() + callTimeoutNanos;
