@@ -2,8 +2,11 @@ package io.github.dlock;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.locks.Lock;
+import java.util.function.Function;
 
 /**
  * A named lock shared by every process that uses the same backing store and name. Objects
@@ -92,4 +95,110 @@ public interface DistributedLock {
      * @throws IllegalStateException if the provider is closed
      */
     CompletableFuture<LockHandle> acquireAsync(Duration timeout, Executor executor);
+    /**
+     * Runs {@code action} while holding the lock: waits at most {@code timeout} for it, runs
+     * the action on the calling thread, then releases the lock whatever the action did. The
+     * same as {@code try (LockHandle h = acquire(timeout)) { action.run(); }} plus a check that
+     * the lock was held throughout (see {@link #withLock(Duration, Function)}).
+     *
+     * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
+     * @throws LockLostException if the lock was lost while the action ran (the action did run
+     *     to its end; another holder may have overlapped it)
+     * @throws InterruptedException if the thread was interrupted while waiting for the lock
+     * @throws LockBackendException if the store failed while acquiring or releasing
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if the provider is closed
+     */
+    default void withLock(Duration timeout, Runnable action) throws InterruptedException {
+        java.util.Objects.requireNonNull(action, "action");
+        withLock(timeout, handle -> {
+            action.run();
+            return null;
+        });
+    }
+
+    /**
+     * Computes a value while holding the lock, with the handle at hand (for its
+     * {@linkplain LockHandle#fencingToken() fencing token}, or to check
+     * {@link LockHandle#isLost()} between steps). The lock is released when {@code action}
+     * returns or throws; an exception of the action is rethrown as is, with any failure to
+     * release added to it as suppressed. If the lock was lost while the action ran,
+     * {@link LockLostException} is thrown instead of returning the value: the caller must not
+     * take the result as computed under exclusion.
+     *
+     * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
+     * @throws LockLostException if the lock was lost while the action ran
+     * @throws InterruptedException if the thread was interrupted while waiting for the lock
+     * @throws LockBackendException if the store failed while acquiring or releasing
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if the provider is closed
+     */
+    default <T> T withLock(Duration timeout, Function<? super LockHandle, ? extends T> action) throws InterruptedException {
+        java.util.Objects.requireNonNull(action, "action");
+        try {
+            return callWithLock(timeout, (Callable<T>) null, action);
+        } catch (RuntimeException | InterruptedException | Error e) {
+            throw e;
+        } catch (Exception impossible) {
+            throw new IllegalStateException(impossible); // a Function throws no checked exception
+        }
+    }
+
+    /**
+     * As {@link #withLock(Duration, Runnable)} for a {@link Callable}: returns its value, and
+     * its checked exceptions pass through unchanged (the lock released first).
+     *
+     * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
+     * @throws LockLostException if the lock was lost while the action ran
+     * @throws InterruptedException if the thread was interrupted while waiting for the lock, or
+     *     the action threw it
+     * @throws LockBackendException if the store failed while acquiring or releasing
+     * @throws Exception whatever {@code action} threw
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if the provider is closed
+     */
+    default <T> T callWithLock(Duration timeout, Callable<? extends T> action) throws Exception {
+        java.util.Objects.requireNonNull(action, "action");
+        return callWithLock(timeout, action, null);
+    }
+
+    private <T> T callWithLock(Duration timeout, Callable<? extends T> callable, Function<? super LockHandle, ? extends T> function)
+            throws Exception {
+        io.github.dlock.internal.Arguments.requireNonNegative(timeout, "timeout");
+        LockHandle handle = acquire(timeout);
+        T result;
+        try {
+            result = callable != null ? callable.call() : function.apply(handle);
+        } catch (Throwable failure) {
+            try {
+                handle.release();
+            } catch (RuntimeException releaseFailed) {
+                failure.addSuppressed(releaseFailed);
+            }
+            throw failure;
+        }
+        boolean lost = handle.isLost();
+        handle.release();
+        if (lost || handle.isLost()) {
+            throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name()) + " was lost while the action ran");
+        }
+        return result;
+    }
+
+    /**
+     * A {@link Lock} view of this lock for code written against {@code java.util.concurrent}:
+     * a thread that locks it owns it until it unlocks it. The view is re-entrant per thread
+     * (as {@link java.util.concurrent.locks.ReentrantLock}: a thread that already holds it
+     * locks again at once, and must unlock as often), while different threads, in this or
+     * other processes, exclude each other through the backing store (for a semaphore, up to
+     * its permits at once). Each call returns a new view; views of the same lock exclude each
+     * other through the store too. See {@link ThreadOwnedLock} for the details and for the
+     * handle (fencing token, loss) of the current thread's hold.
+     */
+    default ThreadOwnedLock asLock() {
+        return new ThreadOwnedLock(this);
+    }
 }

@@ -25,17 +25,19 @@ final class RenewalCost {
         List<URI> servers = Targets.redisServers(url);
         try (LockProvider provider = LockProvider.open(url + "?prefix=renewbench&lease=3s")) {
             RedisLockProvider redis = (RedisLockProvider) provider;
+            java.lang.reflect.Method roundTrips = RedisLockProvider.class.getDeclaredMethod("roundTrips"); // package-private: not API
+            roundTrips.setAccessible(true);
             List<LockHandle> held = new ArrayList<>(leases);
             String run = UUID.randomUUID().toString();
             for (int i = 0; i < leases; i++) held.add(provider.lock("lease-" + run + "-" + i).tryAcquire().orElseThrow());
             Thread.sleep(1500); // let the first renewal after the burst pass
-            long trips0 = redis.roundTrips();
+            long trips0 = (Long) roundTrips.invoke(redis);
             long cpu0 = processCpuNanos();
             double[] server0 = serverStats(servers);
             long t0 = System.nanoTime();
             Thread.sleep(intervals * 1000L);
             double elapsedIntervals = (System.nanoTime() - t0) / 1e9;
-            long trips = redis.roundTrips() - trips0;
+            long trips = (Long) roundTrips.invoke(redis) - trips0;
             long cpu = processCpuNanos() - cpu0;
             double[] server1 = serverStats(servers);
             for (LockHandle h : held) h.release();

@@ -18,6 +18,8 @@ final class MemoryBackend implements AutoCloseable {
     private final ConcurrentHashMap<String, AtomicInteger> taken = new ConcurrentHashMap<>();
     private final WakeSignal released = new WakeSignal();
     private final AtomicLong tokens = new AtomicLong();
+    /** The most recent hold granted (to make it lost in tests). */
+    volatile Held last;
     private final RetryStrategy retry = RetryStrategy.fixed(Duration.ofMillis(50));
 
     DistributedLock lock(String name) {
@@ -39,7 +41,7 @@ final class MemoryBackend implements AutoCloseable {
         while (true) {
             int now = count.get();
             if (now >= permits) return null;
-            if (count.compareAndSet(now, now + 1)) return new Held(key, tokens.incrementAndGet(), count);
+            if (count.compareAndSet(now, now + 1)) return last = new Held(key, tokens.incrementAndGet(), count);
         }
     }
 

@@ -66,7 +66,7 @@ public final class FileLockProvider implements LockProvider {
 
     @Override
     public DistributedLock lock(String name) {
-        return runtime.lock(name, n -> new FileLock(this, n));
+        return runtime.lock(name, n -> new FileMutex(this, n));
     }
 
     @Override
@@ -84,7 +84,7 @@ public final class FileLockProvider implements LockProvider {
         Arguments.requireName(name, "name");
         runtime.ensureOpen();
         List<LockHolder> holders = new ArrayList<>();
-        for (String suffix : List.of(FileLock.SUFFIX, FileReadWriteLock.SUFFIX, FileSemaphore.SUFFIX)) {
+        for (String suffix : List.of(FileMutex.SUFFIX, FileReadWriteLock.SUFFIX, FileSemaphore.SUFFIX)) {
             Path path = pathFor(name, suffix);
             if (!Files.exists(path)) continue;
             LockFileTable table = table();

@@ -10,10 +10,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * waiters at once, locks held by other processes are polled for, and processes waiting for the
  * lock take turns ({@link FileTurns}).
  */
-final class FileLock extends FileAcquirer {
+final class FileMutex extends FileAcquirer {
     static final String SUFFIX = ".lock";
 
-    FileLock(FileLockProvider provider, String name) {
+    FileMutex(FileLockProvider provider, String name) {
         super(provider, name, SUFFIX, LockMode.EXCLUSIVE);
     }
 

@@ -3,6 +3,7 @@ package io.github.dlock.file;
 import io.github.dlock.LockMode;
 import io.github.dlock.spi.AcquireLoop;
 import io.github.dlock.spi.Deadline;
+import java.nio.channels.FileLock;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -64,8 +65,8 @@ final class FileReadWriteLock {
     /** What a writer has taken so far; kept across its attempts. */
     static final class WriterProgress {
         boolean admitted;
-        java.nio.channels.FileLock turnstile;
-        java.nio.channels.FileLock data;
+        FileLock turnstile;
+        FileLock data;
     }
 
     /** This JVM's readers and writer of one file; every method is a short critical section. */
@@ -73,7 +74,7 @@ final class FileReadWriteLock {
         private int readers;
         private int waitingWriters;
         private boolean writer;
-        private java.nio.channels.FileLock osShared;
+        private FileLock osShared;
         private final ReentrantLock lock = new ReentrantLock(); // not a monitor: steps do I/O
 
         /** One read attempt: local admission, the turnstile, then the JVM's shared OS lock. */
@@ -81,7 +82,7 @@ final class FileReadWriteLock {
             lock.lock();
             try {
                 if (writer || waitingWriters > 0) return null;
-                java.nio.channels.FileLock gate = file.tryLock(TURNSTILE, true);
+                FileLock gate = file.tryLock(TURNSTILE, true);
                 if (gate == null) return null;
                 file.unlock(gate);
                 if (osShared == null) {
@@ -99,7 +100,7 @@ final class FileReadWriteLock {
             lock.lock();
             try {
                 if (--readers == 0) {
-                    java.nio.channels.FileLock shared = osShared;
+                    FileLock shared = osShared;
                     osShared = null;
                     file.unlock(shared);
                 }

@@ -2,6 +2,7 @@ package io.github.dlock.file;
 
 import io.github.dlock.LockMode;
 import io.github.dlock.spi.Deadline;
+import java.nio.channels.FileLock;
 import java.util.BitSet;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -30,7 +31,7 @@ final class FileSemaphore extends FileAcquirer {
     Runnable lockOn(LockFile file, Deadline deadline) throws InterruptedException {
         Slots slots = file.localState(Slots::new);
         FileTurns turns = file.turns();
-        java.nio.channels.FileLock os = waitTakingTurns(file, deadline, waiter -> slots.tryTake(file, permits, turns, waiter, deadline.isImmediate(), yieldLimitNanos));
+        FileLock os = waitTakingTurns(file, deadline, waiter -> slots.tryTake(file, permits, turns, waiter, deadline.isImmediate(), yieldLimitNanos));
         if (os == null) return null;
         return () -> slots.give(file, os);
     }
@@ -45,14 +46,14 @@ final class FileSemaphore extends FileAcquirer {
          * has the turn ({@link FileTurns#mustYield}), only if a second permit is free, which is
          * left for it (unless the attempt is {@code immediate}: only waits take turns).
          */
-        java.nio.channels.FileLock tryTake(LockFile file, int permits, FileTurns turns, FileTurns.Waiter waiter, boolean immediate,
+        FileLock tryTake(LockFile file, int permits, FileTurns turns, FileTurns.Waiter waiter, boolean immediate,
                 long yieldLimitNanos) {
             lock.lock();
             try {
                 boolean yield = !immediate && turns.mustYield(file);
                 boolean leftOne = false;
                 for (int slot = taken.nextClearBit(0); slot < permits; slot = taken.nextClearBit(slot + 1)) {
-                    java.nio.channels.FileLock os = file.tryLock(slot, false);
+                    FileLock os = file.tryLock(slot, false);
                     if (os == null) continue;
                     if (yield && !leftOne) {
                         leftOne = true;
@@ -71,7 +72,7 @@ final class FileSemaphore extends FileAcquirer {
             }
         }
 
-        void give(LockFile file, java.nio.channels.FileLock os) {
+        void give(LockFile file, FileLock os) {
             int slot = (int) LockFile.indexOf(os);
             try {
                 file.unlock(os);

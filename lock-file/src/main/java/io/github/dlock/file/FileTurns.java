@@ -1,6 +1,7 @@
 package io.github.dlock.file;
 
 import java.nio.ByteBuffer;
+import java.nio.channels.FileLock;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +59,7 @@ final class FileTurns {
     private int waiters; // acquisitions of this JVM waiting for the file; guarded by lock
     private int place = -1; // this JVM's place in the queue, -1 without one
     private long ticket;
-    private java.nio.channels.FileLock placeLock;
+    private FileLock placeLock;
     private Waiter poller; // the waiter that polls at the first pause near the front
     private int ahead; // live places of other processes ahead of ours at the last look
     private int others; // live places of other processes at the last look
@@ -216,7 +217,7 @@ final class FileTurns {
 
     /** Whether place {@code k} of another process is live; a dead one found with a ticket is cleared. */
     private boolean isLive(LockFile file, int k) {
-        java.nio.channels.FileLock probe = file.tryLockPlace(k, true);
+        FileLock probe = file.tryLockPlace(k, true);
         if (probe == null) return true;
         try {
             file.writePlace(k, 0); // nobody can claim it while we hold the probe
@@ -230,7 +231,7 @@ final class FileTurns {
         retakePlace = false;
         try {
             for (int k = 0; k < LockFile.MAX_PLACES; k++) {
-                java.nio.channels.FileLock claimed = file.tryLockPlace(k, false);
+                FileLock claimed = file.tryLockPlace(k, false);
                 if (claimed == null) continue;
                 place = k;
                 placeLock = claimed;
@@ -253,7 +254,7 @@ final class FileTurns {
 
     private void leavePlace(LockFile file) {
         if (place < 0) return;
-        java.nio.channels.FileLock claimed = placeLock;
+        FileLock claimed = placeLock;
         int k = place;
         place = -1;
         placeLock = null;

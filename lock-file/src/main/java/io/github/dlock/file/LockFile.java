@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -189,7 +190,7 @@ final class LockFile {
     }
 
     /** Tries to lock the liveness byte of queue place {@code place}; {@code null} if another process holds it. */
-    java.nio.channels.FileLock tryLockPlace(int place, boolean shared) {
+    FileLock tryLockPlace(int place, boolean shared) {
         return io(() -> channel.tryLock(PLACE_LIVENESS_AT + place, 1, shared));
     }
 
@@ -265,16 +266,16 @@ final class LockFile {
     }
 
     /** Tries to lock byte {@code index} of the lock range; {@code null} if another process holds it. */
-    java.nio.channels.FileLock tryLock(long index, boolean shared) {
+    FileLock tryLock(long index, boolean shared) {
         return io(() -> channel.tryLock(LOCK_BYTES_AT + index, 1, shared));
     }
 
     /** The lock-byte index that {@code lock} (from {@link #tryLock}) covers. */
-    static long indexOf(java.nio.channels.FileLock lock) {
+    static long indexOf(FileLock lock) {
         return lock.position() - LOCK_BYTES_AT;
     }
 
-    void unlock(java.nio.channels.FileLock lock) {
+    void unlock(FileLock lock) {
         if (!channel.isOpen()) return; // closing already released it
         io(() -> {
             lock.release();
@@ -328,14 +329,14 @@ final class LockFile {
         long start = System.nanoTime();
         if (!counterLock.tryLock(budgetNanos, TimeUnit.NANOSECONDS)) return null;
         try {
-            java.nio.channels.FileLock counter;
+            FileLock counter;
             while ((counter = io(() -> channel.tryLock(COUNTER_LOCK_AT, 1, false))) == null) {
                 // another process increments: a few microseconds, unless it was stopped holding the lock
                 if (System.nanoTime() - start >= budgetNanos) return null;
                 if (Thread.interrupted()) throw new InterruptedException();
                 LockSupport.parkNanos(20_000);
             }
-            java.nio.channels.FileLock held = counter;
+            FileLock held = counter;
             try {
                 return io(op);
             } finally {
@@ -358,7 +359,7 @@ final class LockFile {
         try {
             for (int slot = localRecordSlots.nextClearBit(0); ; slot = localRecordSlots.nextClearBit(slot + 1)) {
                 long at = LIVENESS_AT + slot;
-                java.nio.channels.FileLock liveness = io(() -> channel.tryLock(at, 1, false));
+                FileLock liveness = io(() -> channel.tryLock(at, 1, false));
                 if (liveness == null) continue;
                 localRecordSlots.set(slot);
                 String record = HolderRecord.format(ownerId, mode, since);
@@ -405,7 +406,7 @@ final class LockFile {
     }
 
     private boolean isLiveElsewhere(int slot) {
-        java.nio.channels.FileLock probe = io(() -> channel.tryLock(LIVENESS_AT + slot, 1, true));
+        FileLock probe = io(() -> channel.tryLock(LIVENESS_AT + slot, 1, true));
         if (probe == null) return true;
         unlock(probe);
         return false;
@@ -522,9 +523,9 @@ final class LockFile {
     /** A claimed holder-record slot and the lock that marks it live. */
     static final class RecordSlot {
         final int index;
-        final java.nio.channels.FileLock liveness;
+        final FileLock liveness;
 
-        RecordSlot(int index, java.nio.channels.FileLock liveness) {
+        RecordSlot(int index, FileLock liveness) {
             this.index = index;
             this.liveness = Objects.requireNonNull(liveness);
         }

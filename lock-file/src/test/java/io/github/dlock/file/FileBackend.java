@@ -38,7 +38,7 @@ final class FileBackend implements ConformanceBackend {
     /** Deletes the lock file: the holder's lock no longer excludes anybody. */
     @Override
     public void breakLockExternally(String name, io.github.dlock.LockMode mode) throws IOException {
-        String suffix = mode == io.github.dlock.LockMode.EXCLUSIVE ? FileLock.SUFFIX
+        String suffix = mode == io.github.dlock.LockMode.EXCLUSIVE ? FileMutex.SUFFIX
                 : mode == io.github.dlock.LockMode.PERMIT ? FileSemaphore.SUFFIX : FileReadWriteLock.SUFFIX;
         Files.delete(directory.resolve(LockFileNames.encode(name) + suffix));
     }

@@ -86,7 +86,7 @@ class TurnsReviewProbesTest {
     @Test
     void counterLockHeldByAStoppedProcess_doesNotHangAWaitPastItsDeadline() throws Exception {
         Path dir = dir();
-        Path file = dir.resolve(LockFileNames.encode("stall") + FileLock.SUFFIX);
+        Path file = dir.resolve(LockFileNames.encode("stall") + FileMutex.SUFFIX);
         try (ChildJvm holder = ChildJvm.start("hold", dir.toUri().toString(), "stall", "exclusive")) {
             holder.awaitLine("HELD", CHILD);
             try (ChildJvm counter = ChildJvm.startMain(TurnsProbeChild.class, "raw", file.toString(), "lock:" + (1L << 41));

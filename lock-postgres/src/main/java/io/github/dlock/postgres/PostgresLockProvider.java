@@ -169,7 +169,7 @@ public final class PostgresLockProvider implements LockProvider {
 
     @Override
     public DistributedLock lock(String name) {
-        return runtime.lock(name, n -> new PostgresLock(this, n));
+        return runtime.lock(name, n -> new PostgresMutex(this, n));
     }
 
     @Override
@@ -188,7 +188,7 @@ public final class PostgresLockProvider implements LockProvider {
      * other. Its name is {@code "advisory:" + key}.
      */
     public DistributedLock advisoryLock(long key) {
-        return runtime.lock("advisory:" + key, n -> new PostgresLock(this, n, key));
+        return runtime.lock("advisory:" + key, n -> new PostgresMutex(this, n, key));
     }
 
     /** Transaction-scoped locks on a caller's own connection, with this provider's keys and sequence. */

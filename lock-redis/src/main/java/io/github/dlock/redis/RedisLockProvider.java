@@ -141,7 +141,7 @@ public final class RedisLockProvider implements LockProvider {
 
     @Override
     public DistributedLock lock(String name) {
-        return runtime.lock(name, n -> new RedisLock(this, n));
+        return runtime.lock(name, n -> new RedisMutex(this, n));
     }
 
     @Override
@@ -216,8 +216,11 @@ public final class RedisLockProvider implements LockProvider {
         return ownerId;
     }
 
-    /** How many round trips this provider has made to its servers; for tests and benchmarks. */
-    public long roundTrips() {
+    /**
+     * How many round trips this provider has made to its servers. Not public API: for this
+     * package's tests, and read reflectively by {@code lock-bench}'s renewal-cost harness.
+     */
+    long roundTrips() {
         return quorum.roundTrips();
     }
 

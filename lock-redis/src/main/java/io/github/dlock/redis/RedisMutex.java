@@ -3,11 +3,11 @@ package io.github.dlock.redis;
 import java.util.List;
 
 /** Mutex: key {@code PREFIX:{NAME}} holds the owner's token with a lease. */
-final class RedisLock extends RedisAcquirer {
+final class RedisMutex extends RedisAcquirer {
     private final byte[] key;
     private final byte[] fence;
 
-    RedisLock(RedisLockProvider provider, String name) {
+    RedisMutex(RedisLockProvider provider, String name) {
         super(provider, name, "");
         this.key = keys.key("");
         this.fence = keys.key(":fence");
