@@ -2,6 +2,7 @@ package io.github.dlock;
 
 import static io.github.dlock.internal.Arguments.requirePositive;
 
+import io.github.dlock.internal.Durations;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;

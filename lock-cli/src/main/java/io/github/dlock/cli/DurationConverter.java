@@ -1,6 +1,6 @@
 package io.github.dlock.cli;
 
-import io.github.dlock.Durations;
+import io.github.dlock.internal.Durations;
 import java.time.Duration;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;

@@ -1,6 +1,7 @@
 package io.github.dlock.spi;
 
 import io.github.dlock.LockLostException;
+import io.github.dlock.internal.Threads;
 import java.time.Duration;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -81,7 +82,13 @@ public abstract class HeldLock {
         throw new UnsupportedOperationException("this backend has no leases");
     }
 
-    final java.util.Optional<Duration> remainingLease() {
+    /**
+     * The lease left (what the handle's {@code remainingLease()} returns).
+     *
+     * @return empty if the backend has no leases; {@link Duration#ZERO} once released or lost
+     * @throws io.github.dlock.LockBackendException if the store cannot be asked
+     */
+    public final java.util.Optional<Duration> remainingLease() {
         if (!hasLease()) return java.util.Optional.empty();
         if (released.get() || isLost()) return java.util.Optional.of(Duration.ZERO);
         return java.util.Optional.of(leaseLeftInBackend());
@@ -139,16 +146,28 @@ public abstract class HeldLock {
         return released.get();
     }
 
-    /** The read-only loss stage, the same object on every call. */
-    final CompletionStage<Void> lostStage() {
+    /**
+     * The read-only loss stage, the same object on every call (what the handle's
+     * {@code lost()} returns).
+     *
+     * @return the stage, completed (normally) on a thread of dlock's own when the lock is lost
+     */
+    public final CompletionStage<Void> lostStage() {
         CompletionStage<Void> view = lostView;
         if (view != null) return view;
         LOST_VIEW.compareAndSet(this, null, lostSignal.minimalCompletionStage());
         return lostView;
     }
 
-    /** Releases once; returns false if already released. Backend failures of a lost lock are swallowed. */
-    final boolean release() {
+    /**
+     * Releases once (what the handle's {@code release()} does): runs
+     * {@link #releaseInBackend()} on the calling thread unless this lock was released before.
+     * Backend failures of a lost lock are swallowed.
+     *
+     * @return false if it was already released
+     * @throws io.github.dlock.LockBackendException if the backend failed to release a lock that was not lost
+     */
+    public final boolean release() {
         if (!released.compareAndSet(false, true)) return false;
         try {
             releaseInBackend();
@@ -159,7 +178,16 @@ public abstract class HeldLock {
         return true;
     }
 
-    final void extend(Duration duration) {
+    /**
+     * Extends the lease (what the handle's {@code extend} does) through
+     * {@link #extendInBackend(Duration)}, on the calling thread.
+     *
+     * @param duration the new lease, from now
+     * @throws IllegalStateException if the lock was released (before or during the call)
+     * @throws LockLostException if the lock was lost
+     * @throws UnsupportedOperationException if the backend has no leases
+     */
+    public final void extend(Duration duration) {
         if (released.get()) throw new IllegalStateException("lock " + io.github.dlock.internal.Arguments.describe(name) + " was already released");
         if (isLost()) throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name) + " was lost");
         try {

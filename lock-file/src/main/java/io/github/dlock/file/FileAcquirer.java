@@ -3,7 +3,7 @@ package io.github.dlock.file;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.LockMode;
 import io.github.dlock.RetryStrategy;
-import io.github.dlock.spi.AcquireLoop;
+import io.github.dlock.internal.AcquireLoop;
 import io.github.dlock.spi.Acquirer;
 import io.github.dlock.spi.Deadline;
 import io.github.dlock.spi.HeldLock;

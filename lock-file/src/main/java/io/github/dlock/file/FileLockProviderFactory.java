@@ -2,7 +2,7 @@ package io.github.dlock.file;
 
 import io.github.dlock.LockProvider;
 import io.github.dlock.spi.LockProviderFactory;
-import io.github.dlock.spi.ProviderOptions;
+import io.github.dlock.internal.ProviderOptions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.github.dlock.file;
 
 import io.github.dlock.LockMode;
-import io.github.dlock.spi.AcquireLoop;
+import io.github.dlock.internal.AcquireLoop;
 import io.github.dlock.spi.Deadline;
 import java.nio.channels.FileLock;
 import java.util.concurrent.locks.ReentrantLock;

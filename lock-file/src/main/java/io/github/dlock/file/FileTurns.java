@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * polls at the retry strategy's first pause while its process is first or second in the queue
  * and another process waits too, so a turn passes to another process within about that pause;
  * those extra polls neither advance the strategy's backoff nor count against its attempt
- * limit ({@link io.github.dlock.spi.AcquireLoop}). A process waiting alone keeps the strategy's
+ * limit ({@link io.github.dlock.internal.AcquireLoop}). A process waiting alone keeps the strategy's
  * backoff.
  *
  * <p>Only waits take turns. An immediate attempt ({@code tryAcquire()}, a zero timeout) never

@@ -2,7 +2,7 @@ package io.github.dlock.file;
 
 import io.github.dlock.LockHolder;
 import io.github.dlock.LockMode;
-import io.github.dlock.spi.OwnerIds;
+import io.github.dlock.internal.OwnerIds;
 import java.time.Instant;
 
 /**

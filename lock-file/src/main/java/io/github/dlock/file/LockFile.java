@@ -5,7 +5,7 @@ import io.github.dlock.LockHolder;
 import io.github.dlock.LockMode;
 import io.github.dlock.spi.Deadline;
 import io.github.dlock.spi.HeldLock;
-import io.github.dlock.spi.WakeSignal;
+import io.github.dlock.internal.WakeSignal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;

@@ -1,6 +1,6 @@
 package io.github.dlock.file;
 
-import io.github.dlock.spi.ProviderRuntime;
+import io.github.dlock.internal.ProviderRuntime;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

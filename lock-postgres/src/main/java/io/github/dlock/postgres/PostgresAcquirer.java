@@ -1,12 +1,12 @@
 package io.github.dlock.postgres;
 
 import io.github.dlock.RetryStrategy;
-import io.github.dlock.spi.AcquireLoop;
+import io.github.dlock.internal.AcquireLoop;
 import io.github.dlock.spi.Acquirer;
 import io.github.dlock.spi.Deadline;
 import io.github.dlock.spi.HeldLock;
 import io.github.dlock.spi.Ticker;
-import io.github.dlock.spi.WakeSignal;
+import io.github.dlock.internal.WakeSignal;
 import java.time.Duration;
 import java.util.List;
 

@@ -3,7 +3,7 @@ package io.github.dlock.postgres;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.spi.Deadline;
-import io.github.dlock.spi.ProviderRuntime;
+import io.github.dlock.internal.ProviderRuntime;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;

@@ -1,7 +1,7 @@
 package io.github.dlock.postgres;
 
-import io.github.dlock.spi.WakeChannels;
-import io.github.dlock.spi.WakeSignal;
+import io.github.dlock.internal.WakeChannels;
+import io.github.dlock.internal.WakeSignal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

@@ -13,7 +13,7 @@ import io.github.dlock.LockHolder;
 import io.github.dlock.LockProvider;
 import io.github.dlock.LockSet;
 import io.github.dlock.LockTimeoutException;
-import io.github.dlock.spi.OwnerIds;
+import io.github.dlock.internal.OwnerIds;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.time.Duration;

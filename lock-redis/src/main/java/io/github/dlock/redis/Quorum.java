@@ -1,7 +1,7 @@
 package io.github.dlock.redis;
 
 import io.github.dlock.LockBackendException;
-import io.github.dlock.spi.ProviderRuntime;
+import io.github.dlock.internal.ProviderRuntime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

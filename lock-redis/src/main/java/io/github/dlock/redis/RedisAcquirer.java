@@ -1,11 +1,11 @@
 package io.github.dlock.redis;
 
 import io.github.dlock.LockBackendException;
-import io.github.dlock.spi.AcquireLoop;
+import io.github.dlock.internal.AcquireLoop;
 import io.github.dlock.spi.Acquirer;
 import io.github.dlock.spi.Deadline;
 import io.github.dlock.spi.HeldLock;
-import io.github.dlock.spi.WakeSignal;
+import io.github.dlock.internal.WakeSignal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.github.dlock.redis;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.LockLostException;
 import io.github.dlock.spi.HeldLock;
-import io.github.dlock.spi.LeaseRenewer;
+import io.github.dlock.internal.LeaseRenewer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.github.dlock.redis;
 
-import io.github.dlock.spi.LeaseRenewer;
+import io.github.dlock.internal.LeaseRenewer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.time.Duration;

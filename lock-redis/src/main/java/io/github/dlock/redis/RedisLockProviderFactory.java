@@ -4,7 +4,7 @@ import io.github.dlock.LockProvider;
 import io.github.dlock.internal.Arguments;
 import io.github.dlock.internal.PercentDecoding;
 import io.github.dlock.spi.LockProviderFactory;
-import io.github.dlock.spi.ProviderOptions;
+import io.github.dlock.internal.ProviderOptions;
 import java.net.URI;
 import java.util.Map;
 import java.util.Set;

@@ -1,7 +1,7 @@
 package io.github.dlock.redis;
 
-import io.github.dlock.spi.WakeChannels;
-import io.github.dlock.spi.WakeSignal;
+import io.github.dlock.internal.WakeChannels;
+import io.github.dlock.internal.WakeSignal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
-import io.github.dlock.Durations;
+import io.github.dlock.internal.Durations;
 import io.github.dlock.RetryStrategy;
 import java.time.Duration;
 import java.util.Map;

@@ -1,7 +1,8 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import io.github.dlock.LockHandle;
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.spi.HeldLock;
 import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;

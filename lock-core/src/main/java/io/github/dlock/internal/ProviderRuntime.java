@@ -1,4 +1,4 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import io.github.dlock.DistributedLock;
 import io.github.dlock.DistributedReadWriteLock;
@@ -6,6 +6,9 @@ import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockHandle;
 import io.github.dlock.LockMode;
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.spi.Acquirer;
+import io.github.dlock.spi.HeldLock;
+import io.github.dlock.spi.Ticker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,8 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockMode;
+import io.github.dlock.spi.Acquirer;
 
 /** A {@link DefaultLock} whose acquisitions are permits. */
 final class DefaultSemaphore extends DefaultLock implements DistributedSemaphore {

@@ -1,4 +1,4 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import io.github.dlock.DistributedLock;
 import io.github.dlock.LockHandle;
@@ -6,6 +6,9 @@ import io.github.dlock.LockMode;
 import io.github.dlock.LockTimeoutException;
 import io.github.dlock.internal.Arguments;
 import io.github.dlock.internal.LockIdentity;
+import io.github.dlock.spi.Acquirer;
+import io.github.dlock.spi.Deadline;
+import io.github.dlock.spi.HeldLock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Objects;

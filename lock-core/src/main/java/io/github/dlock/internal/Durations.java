@@ -1,4 +1,4 @@
-package io.github.dlock;
+package io.github.dlock.internal;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;

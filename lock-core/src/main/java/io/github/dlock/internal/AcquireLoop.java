@@ -1,6 +1,7 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import io.github.dlock.RetryStrategy;
+import io.github.dlock.spi.Deadline;
 import java.util.function.BooleanSupplier;
 
 /**

@@ -1,4 +1,4 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import java.util.ArrayList;
 import java.util.HashMap;

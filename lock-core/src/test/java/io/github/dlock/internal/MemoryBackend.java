@@ -1,8 +1,10 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import io.github.dlock.DistributedLock;
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.RetryStrategy;
+import io.github.dlock.spi.HeldLock;
+import io.github.dlock.spi.Ticker;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,4 +1,4 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import java.lang.reflect.Method;
 import java.util.concurrent.ExecutorService;
@@ -10,7 +10,7 @@ import java.util.concurrent.ThreadFactory;
  * thread per task (the JDK 21 methods are looked up once, when this class initialises, so the
  * library keeps its JDK 17 bytecode), else daemon platform threads of a cached pool.
  */
-final class Threads {
+public final class Threads {
     private static final Method OF_VIRTUAL;
     private static final Method NAME;
     private static final Method FACTORY;
@@ -36,7 +36,7 @@ final class Threads {
     private Threads() {}
 
     /** Whether this JVM runs {@link #perTask} work on virtual threads (JDK 21+). */
-    static boolean virtual() {
+    public static boolean virtual() {
         return PER_TASK != null;
     }
 
@@ -45,7 +45,7 @@ final class Threads {
      * a new virtual thread on JDK 21+, else a (reused, idle for at most 60 s) daemon platform
      * thread. It never queues, so a task that blocks delays no other.
      */
-    static ExecutorService perTask(String prefix) {
+    public static ExecutorService perTask(String prefix) {
         if (virtual()) {
             try {
                 Object builder = NAME.invoke(OF_VIRTUAL.invoke(null), prefix + "-", 1L);

@@ -1,9 +1,11 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.dlock.spi.HeldLock;
+import io.github.dlock.spi.Ticker;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import io.github.dlock.DistributedLock;
 import io.github.dlock.LockHandle;

@@ -1,4 +1,4 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dlock.LockHandle;
+import io.github.dlock.spi.HeldLock;
+import io.github.dlock.spi.Ticker;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

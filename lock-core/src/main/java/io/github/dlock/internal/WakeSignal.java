@@ -1,4 +1,4 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;

@@ -1,6 +1,8 @@
-package io.github.dlock.spi;
+package io.github.dlock.internal;
 
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.spi.HeldLock;
+import io.github.dlock.spi.Ticker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
