@@ -9,6 +9,24 @@ package io.github.dlock;
  */
 public interface DistributedSemaphore extends DistributedLock {
 
-    /** The number of permits, at least 1. */
+    /**
+     * The number of permits, at least 1.
+     *
+     * @return the number of permits this semaphore was created with
+     */
     int permits();
+
+    /**
+     * How many permits nobody holds right now, as the store reports its holders
+     * ({@link LockProvider#holders(String)}): {@code permits()} minus the permit holders,
+     * never below 0. A snapshot, stale on return; one round trip (Redis: a majority of
+     * servers), a {@code pg_locks} query (PostgreSQL) or a read of the lock file (file). Use it
+     * for monitoring and back-pressure hints, never to decide whether an acquire would succeed.
+     *
+     * @return the free permits, 0 to {@code permits()}
+     * @throws LockBackendException if the store cannot be asked
+     * @throws UnsupportedOperationException if the backend cannot tell
+     * @throws IllegalStateException if the provider is closed
+     */
+    int availablePermits();
 }

@@ -4,8 +4,8 @@ import io.github.dlock.DistributedLock;
 import io.github.dlock.DistributedReadWriteLock;
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockHandle;
+import io.github.dlock.LockHolder;
 import io.github.dlock.LockMode;
-import io.github.dlock.internal.Arguments;
 import io.github.dlock.spi.Acquirer;
 import io.github.dlock.spi.HeldLock;
 import io.github.dlock.spi.Ticker;
@@ -77,12 +77,22 @@ public final class ProviderRuntime implements AutoCloseable {
         return new DefaultLock(name, LockMode.EXCLUSIVE, acquirer.apply(name), this);
     }
 
-    /** A semaphore of {@code permits}; name and permits are validated before {@code acquirer} is called. */
+    /** A semaphore whose permits use the acquirer made for the (validated) name and count; it cannot count free permits. */
     public DistributedSemaphore semaphore(String name, int permits, BiFunction<String, Integer, Acquirer> acquirer) {
+        return semaphore(name, permits, acquirer, null);
+    }
+
+    /**
+     * A semaphore whose permits use the acquirer made for the (validated) name and count, and
+     * whose {@code availablePermits()} counts the {@code PERMIT} holders that {@code holders}
+     * (the provider's {@code holders}; null if it cannot tell) reports for the name.
+     */
+    public DistributedSemaphore semaphore(String name, int permits, BiFunction<String, Integer, Acquirer> acquirer,
+            Function<String, List<LockHolder>> holders) {
         Arguments.requireName(name, "name");
         Arguments.requirePositive(permits, "permits");
         ensureOpen();
-        return new DefaultSemaphore(name, permits, acquirer.apply(name, permits), this);
+        return new DefaultSemaphore(name, permits, acquirer.apply(name, permits), this, holders);
     }
 
     /** A read-write lock whose sides use the acquirers made for the (validated) name. */

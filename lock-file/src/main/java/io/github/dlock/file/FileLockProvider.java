@@ -76,7 +76,7 @@ public final class FileLockProvider implements LockProvider {
 
     @Override
     public DistributedSemaphore semaphore(String name, int permits) {
-        return runtime.semaphore(name, permits, (n, p) -> new FileSemaphore(this, n, p));
+        return runtime.semaphore(name, permits, (n, p) -> new FileSemaphore(this, n, p), this::holders);
     }
 
     @Override

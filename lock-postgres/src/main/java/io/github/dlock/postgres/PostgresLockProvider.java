@@ -179,7 +179,7 @@ public final class PostgresLockProvider implements LockProvider {
 
     @Override
     public DistributedSemaphore semaphore(String name, int permits) {
-        return runtime.semaphore(name, permits, (n, p) -> new PostgresSemaphore(this, n, p));
+        return runtime.semaphore(name, permits, (n, p) -> new PostgresSemaphore(this, n, p), this::holders);
     }
 
     /**

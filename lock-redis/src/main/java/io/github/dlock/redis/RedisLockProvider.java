@@ -151,7 +151,7 @@ public final class RedisLockProvider implements LockProvider {
 
     @Override
     public DistributedSemaphore semaphore(String name, int permits) {
-        return runtime.semaphore(name, permits, (n, p) -> new RedisSemaphore(this, n, p));
+        return runtime.semaphore(name, permits, (n, p) -> new RedisSemaphore(this, n, p), this::holders);
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockHandle;
+import io.github.dlock.LockProvider;
 import io.github.dlock.LockHolder;
 import io.github.dlock.LockMode;
 import java.time.Duration;
@@ -32,6 +33,31 @@ public abstract class SemaphoreConformance extends ConformanceTestBase {
         held.add(b.tryAcquire(PATIENCE).orElseThrow());
         for (LockHandle h : held) h.release();
         assertEquals(3, a.permits());
+    }
+
+    @Test
+    void availablePermits_countsThePermitHoldersOfEveryProvider() throws Exception {
+        DistributedSemaphore a = provider.semaphore(name("avail"), 3);
+        LockProvider otherProvider = openAnotherProvider();
+        DistributedSemaphore b = otherProvider.semaphore(name("avail"), 3);
+        assertEquals(3, a.availablePermits());
+        LockHandle one = a.acquire(PATIENCE);
+        LockHandle two = b.acquire(PATIENCE);
+        assertEquals(1, a.availablePermits());
+        assertEquals(1, b.availablePermits());
+        LockHandle three = b.acquire(PATIENCE);
+        assertEquals(0, a.availablePermits());
+        one.release();
+        two.release();
+        three.release();
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3); // Redlock: releases finish in the background
+        while (a.availablePermits() != 3 && System.nanoTime() < end) Thread.sleep(10);
+        assertEquals(3, a.availablePermits());
+        try (LockHandle mutex = provider.lock(name("avail")).acquire(PATIENCE)) {
+            assertEquals(3, a.availablePermits(), "a mutex of the same name is another lock");
+        }
+        otherProvider.close();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, b::availablePermits);
     }
 
     @Test
