@@ -28,6 +28,7 @@ import java.util.stream.Collectors;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.SslOptions;
 
@@ -87,6 +88,7 @@ public final class RedisLockProvider implements LockProvider {
         JedisClientConfig config = b.clientConfig();
         List<RedisNode> nodes = new ArrayList<>();
         for (HostAndPort server : b.servers) nodes.add(new RedisNode(server, config, b.poolSize));
+        for (RedisClient client : b.clients) nodes.add(new RedisNode(client));
         this.quorum = new Quorum(nodes, Duration.ofMillis(2L * b.timeout.toMillis() + 1000));
         this.subscriptions = new RedisSubscriptions(nodes);
         this.prefix = b.prefix;
@@ -98,7 +100,7 @@ public final class RedisLockProvider implements LockProvider {
         this.waitMarkMsBytes = Long.toString(waitMarkMs).getBytes(StandardCharsets.US_ASCII);
         this.replicas = b.replicas;
         this.replicaTimeoutMs = b.replicaTimeout.toMillis();
-        String description = (b.ssl ? "rediss://" : "redis://") + b.servers.stream().map(HostAndPort::toString).collect(Collectors.joining(","));
+        String description = (b.ssl ? "rediss://" : "redis://") + nodes.stream().map(n -> n.address().toString()).collect(Collectors.joining(","));
         this.runtime = new ProviderRuntime(description, ticker);
         this.renewer = b.renew
                 ? new LeaseRenewer<>("dlock-redis-renewer", b.lease, b.lease.dividedBy(3), ticker, new RedisLeaseBatch(quorum))
@@ -363,6 +365,7 @@ public final class RedisLockProvider implements LockProvider {
     /** Configures a {@link RedisLockProvider}; at least one server is required; each setting may be given once. */
     public static final class Builder {
         private final List<HostAndPort> servers = new ArrayList<>();
+        private final List<RedisClient> clients = new ArrayList<>();
         private String user;
         private String password;
         private Integer database;
@@ -393,6 +396,30 @@ public final class RedisLockProvider implements LockProvider {
             HostAndPort server = new HostAndPort(host, port);
             if (servers.contains(server)) throw new IllegalArgumentException("server " + server + " was given twice");
             servers.add(server);
+            return this;
+        }
+
+        /**
+         * Uses a caller's Jedis client for one server instead of connections dlock opens (call
+         * it once per server for a Redlock set). The client's pool, credentials, TLS, database
+         * socket timeouts and protocol (RESP2 or RESP3) apply; its pool should
+         * have a bounded {@code maxWait}, since a call that waits for a connection past
+         * {@link #timeout} is abandoned by dlock but still occupies its thread. dlock never
+         * closes the client; while the provider waits for wake-ups, its subscriber holds one
+         * connection of the client's pool. Cannot be combined with {@link #server},
+         * {@link #credentials}, {@link #database}, {@link #ssl} or {@link #poolSize}: those are
+         * the client's.
+         *
+         * @param client an open client; {@link #build()} borrows a connection from it once, to
+         *     learn the server's address
+         * @return this builder
+         * @throws NullPointerException if {@code client} is null
+         * @throws IllegalArgumentException if the same client is given twice
+         */
+        public Builder client(RedisClient client) {
+            Objects.requireNonNull(client, "client");
+            for (RedisClient c : clients) if (c == client) throw new IllegalArgumentException("the same client was given twice");
+            clients.add(client);
             return this;
         }
 
@@ -499,9 +526,17 @@ public final class RedisLockProvider implements LockProvider {
          *     more (a Redlock quorum needs an odd count to tolerate failures)
          */
         public RedisLockProvider build() {
-            if (servers.isEmpty()) throw new IllegalStateException("at least one server is required");
-            if (servers.size() > 1 && servers.size() % 2 == 0) {
-                throw new IllegalStateException("Redlock needs an odd number of servers, got " + servers.size());
+            if (!clients.isEmpty()) {
+                if (!servers.isEmpty() || password != null || database != null || ssl || poolSizeSet) {
+                    throw new IllegalStateException("client(...) brings its own connections: server, credentials, database, ssl and poolSize "
+                            + "belong to the client and cannot be set as well");
+                }
+            } else if (servers.isEmpty()) {
+                throw new IllegalStateException("at least one server (or client) is required");
+            }
+            int count = clients.isEmpty() ? servers.size() : clients.size();
+            if (count > 1 && count % 2 == 0) {
+                throw new IllegalStateException("Redlock needs an odd number of servers, got " + count);
             }
             return new RedisLockProvider(this);
         }

@@ -28,8 +28,9 @@ final class RedisNode implements AutoCloseable {
     private static final byte[] ANY_KEY = {'x'};
 
     private final HostAndPort address;
-    private final JedisClientConfig config;
+    private final JedisClientConfig config; // null for a caller's client
     private final RedisClient client;
+    private final boolean owned; // dlock built the client (and closes it)
     private final AtomicLong roundTrips = new AtomicLong();
     private volatile boolean scriptsLoaded;
     /** Whether the server takes script flags (Redis 7+); found out on the first load. */
@@ -46,6 +47,32 @@ final class RedisNode implements AutoCloseable {
         pool.setFairness(true); // borrowers in arrival order: none waits out the timeout while later ones are served
         pool.setMaxWait(java.time.Duration.ofMillis(Math.max(1, config.getSocketTimeoutMillis()))); // never queue for a connection longer than a call may take
         this.client = RedisClient.builder().hostAndPort(address).clientConfig(config).poolConfig(pool).build();
+        this.owned = true;
+    }
+
+    /**
+     * A node on a caller's client, which dlock never closes: its pool, credentials, TLS,
+     * timeouts and protocol apply (RESP2 or RESP3: the scripts reply with integers, strings and
+     * arrays only, which read the same in both). Borrows one connection at once to learn the
+     * server's address.
+     *
+     * @throws LockBackendException if no connection can be had
+     */
+    RedisNode(RedisClient callers) {
+        this.config = null;
+        this.client = callers;
+        this.owned = false;
+        Connection probe;
+        try {
+            probe = callers.getPool().getResource();
+        } catch (JedisException e) {
+            throw new LockBackendException("cannot connect through the given Redis client: " + e.getMessage(), e);
+        }
+        try {
+            this.address = probe.getHostAndPort();
+        } finally {
+            probe.close(); // back to the caller's pool
+        }
     }
 
     /**
@@ -250,8 +277,12 @@ final class RedisNode implements AutoCloseable {
                 + "lock keys included, which silently frees held locks; use noeviction for lock servers";
     }
 
-    /** A new connection outside the pool, for the subscriber. */
+    /**
+     * A connection for the subscriber: a new one outside the pool, or, on a caller's client, one
+     * of its pool's (given back when closed), held while the provider waits for wake-ups.
+     */
     Jedis newConnection() {
+        if (!owned) return new Jedis(client.getPool().getResource());
         return new Jedis(address, config);
     }
 
@@ -270,9 +301,10 @@ final class RedisNode implements AutoCloseable {
         return new LockBackendException("Redis " + address + " failed: " + e.getMessage(), e);
     }
 
+    /** Closes the client dlock built; a caller's client stays open (it is the caller's to close). */
     @Override
     public void close() {
-        client.close();
+        if (owned) client.close();
     }
 
     @Override
