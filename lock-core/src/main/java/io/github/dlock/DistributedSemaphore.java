@@ -9,6 +9,10 @@ package io.github.dlock;
  */
 public interface DistributedSemaphore extends DistributedLock {
 
-    /** The number of permits, at least 1. */
+    /**
+     * The number of permits, at least 1.
+     *
+     * @return the permit count given to the provider
+     */
     int permits();
 }
