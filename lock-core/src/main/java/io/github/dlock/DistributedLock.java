@@ -20,26 +20,48 @@ import java.util.function.Function;
  */
 public interface DistributedLock {
 
-    /** The name given to the provider. */
+    /**
+     * The name given to the provider.
+     *
+     * @return the lock's name, exactly as passed to the provider
+     */
     String name();
 
-    /** The mode a handle from this lock holds: exclusive, read, write or permit. */
+    /**
+     * The mode a handle from this lock holds: exclusive, read, write or permit.
+     *
+     * @return {@link LockMode#EXCLUSIVE} for a mutex, {@link LockMode#READ} or
+     *     {@link LockMode#WRITE} for a side of a read-write lock, {@link LockMode#PERMIT} for a
+     *     semaphore
+     */
     LockMode mode();
 
     /**
-     * Waits as long as it takes to acquire the lock.
+     * Waits as long as it takes to acquire the lock. The wait has no deadline; it ends without
+     * the lock only if the provider's {@link RetryStrategy} has an attempt limit
+     * ({@link RetryStrategy#withMaxAttempts(int)}) and that many attempts failed.
      *
+     * @return a new handle that holds the lock until it is released
+     * @throws LockTimeoutException if the retry strategy's attempt limit was reached
      * @throws InterruptedException if the thread is interrupted while waiting
      * @throws LockBackendException if the backing store fails
+     * @throws IllegalStateException if the provider is closed, or is closed while waiting
      */
     LockHandle acquire() throws InterruptedException;
 
     /**
      * Waits at most {@code timeout} to acquire the lock.
      *
-     * @throws LockTimeoutException if the lock was not acquired in time
+     * @param timeout the longest wait; {@link Duration#ZERO} makes a single attempt, and a
+     *     timeout too long to count in nanoseconds (about 292 years) waits without a deadline
+     * @return a new handle that holds the lock until it is released
+     * @throws LockTimeoutException if the lock was not acquired in time, or the retry
+     *     strategy's attempt limit was reached first
      * @throws InterruptedException if the thread is interrupted while waiting
      * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws LockBackendException if the backing store fails
+     * @throws IllegalStateException if the provider is closed, or is closed while waiting
      */
     LockHandle acquire(Duration timeout) throws InterruptedException;
 
@@ -50,6 +72,8 @@ public interface DistributedLock {
      * only waiting acquires take turns, and this attempt takes a free lock whoever waits. If the
      * calling thread's interrupt status is set, may return empty; the status is preserved.
      *
+     * @return a new handle that holds the lock until it is released, or empty if the lock was
+     *     not free (or the interrupt status was set)
      * @throws LockBackendException if the store fails, or cannot serve the attempt within its
      *     call timeout (e.g. Redis: every connection of the provider stayed busy that long)
      * @throws IllegalStateException if the provider is closed
@@ -59,8 +83,14 @@ public interface DistributedLock {
     /**
      * Waits at most {@code timeout}; returns empty instead of throwing on timeout.
      *
+     * @param timeout the longest wait; {@link Duration#ZERO} makes a single attempt
+     * @return a new handle that holds the lock until it is released, or empty if the lock was
+     *     not acquired in time or the retry strategy's attempt limit was reached
      * @throws InterruptedException if the thread is interrupted while waiting
      * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws LockBackendException if the backing store fails
+     * @throws IllegalStateException if the provider is closed, or is closed while waiting
      */
     Optional<LockHandle> tryAcquire(Duration timeout) throws InterruptedException;
 
@@ -68,6 +98,13 @@ public interface DistributedLock {
      * Acquires on a thread of the provider's: a new virtual thread per call on JDK 21 and later,
      * else a daemon platform thread of a cached pool (one per pending acquisition). As
      * {@link #acquireAsync(Duration, Executor)} otherwise.
+     *
+     * @param timeout the longest wait, counted from when the provider's thread starts it
+     * @return a future completed with a new handle, or failed as described for
+     *     {@link #acquireAsync(Duration, Executor)}
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalStateException if the provider is closed
      */
     CompletableFuture<LockHandle> acquireAsync(Duration timeout);
 
@@ -90,6 +127,14 @@ public interface DistributedLock {
      * set, so the interrupt is not lost. If both happen at once, the interrupt may be taken for
      * the cancellation's and cleared.
      *
+     * <p>If {@code executor} rejects the task, the future fails with its
+     * {@link java.util.concurrent.RejectedExecutionException} (or, if the provider was closed
+     * meanwhile, with the {@link IllegalStateException} saying so).
+     *
+     * @param timeout the longest wait, counted from when {@code executor} starts the task, not
+     *     from this call
+     * @param executor runs the acquisition (and its wait) on one of its threads
+     * @return a future completed with a new handle, or failed as described above
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws NullPointerException if an argument is null
      * @throws IllegalStateException if the provider is closed
@@ -99,8 +144,11 @@ public interface DistributedLock {
      * Runs {@code action} while holding the lock: waits at most {@code timeout} for it, runs
      * the action on the calling thread, then releases the lock whatever the action did. The
      * same as {@code try (LockHandle h = acquire(timeout)) { action.run(); }} plus a check that
-     * the lock was held throughout (see {@link #withLock(Duration, Function)}).
+     * the lock was held throughout (see {@link #withLock(Duration, Function)}). An unchecked
+     * exception of the action is rethrown as is, after the lock is released.
      *
+     * @param timeout the longest wait for the lock
+     * @param action what to run while the lock is held
      * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
      * @throws LockLostException if the lock was lost while the action ran (the action did run
      *     to its end; another holder may have overlapped it)
@@ -127,6 +175,10 @@ public interface DistributedLock {
      * {@link LockLostException} is thrown instead of returning the value: the caller must not
      * take the result as computed under exclusion.
      *
+     * @param <T> the type of the action's result
+     * @param timeout the longest wait for the lock
+     * @param action computes the result from the handle, on the calling thread
+     * @return what {@code action} returned
      * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
      * @throws LockLostException if the lock was lost while the action ran
      * @throws InterruptedException if the thread was interrupted while waiting for the lock
@@ -150,6 +202,10 @@ public interface DistributedLock {
      * As {@link #withLock(Duration, Runnable)} for a {@link Callable}: returns its value, and
      * its checked exceptions pass through unchanged (the lock released first).
      *
+     * @param <T> the type of the action's result
+     * @param timeout the longest wait for the lock
+     * @param action what to call, on the calling thread, while the lock is held
+     * @return what {@code action} returned
      * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
      * @throws LockLostException if the lock was lost while the action ran
      * @throws InterruptedException if the thread was interrupted while waiting for the lock, or
@@ -197,6 +253,8 @@ public interface DistributedLock {
      * its permits at once). Each call returns a new view; views of the same lock exclude each
      * other through the store too. See {@link ThreadOwnedLock} for the details and for the
      * handle (fencing token, loss) of the current thread's hold.
+     *
+     * @return a new {@link ThreadOwnedLock} view of this lock
      */
     default ThreadOwnedLock asLock() {
         return new ThreadOwnedLock(this);

@@ -7,12 +7,24 @@ package io.github.dlock;
  */
 public interface DistributedReadWriteLock {
 
-    /** The name given to the provider. */
+    /**
+     * The name given to the provider.
+     *
+     * @return the lock's name, exactly as passed to the provider
+     */
     String name();
 
-    /** The shared side; its handles report {@link LockMode#READ}. */
+    /**
+     * The shared side; its handles report {@link LockMode#READ}.
+     *
+     * @return the read lock of this name
+     */
     DistributedLock readLock();
 
-    /** The exclusive side; its handles report {@link LockMode#WRITE}. */
+    /**
+     * The exclusive side; its handles report {@link LockMode#WRITE}.
+     *
+     * @return the write lock of this name
+     */
     DistributedLock writeLock();
 }

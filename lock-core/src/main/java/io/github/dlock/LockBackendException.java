@@ -8,10 +8,21 @@ package io.github.dlock;
 public class LockBackendException extends LockException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A backend failure with the backend's own exception.
+     *
+     * @param message what failed
+     * @param cause the backend's exception, or {@code null} if none is known
+     */
     public LockBackendException(String message, Throwable cause) {
         super(message, cause);
     }
 
+    /**
+     * A backend failure with no underlying exception (for example a call that timed out).
+     *
+     * @param message what failed
+     */
     public LockBackendException(String message) {
         super(message);
     }

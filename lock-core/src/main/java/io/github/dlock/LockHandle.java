@@ -24,7 +24,11 @@ import java.util.concurrent.CompletionStage;
  */
 public interface LockHandle extends AutoCloseable {
 
-    /** The lock's name, as given to the provider. */
+    /**
+     * The lock's name, as given to the provider.
+     *
+     * @return the name of the lock this handle holds
+     */
     String name();
 
     /**
@@ -33,6 +37,8 @@ public interface LockHandle extends AutoCloseable {
      * Pass it to the resource you protect and have it reject writes carrying a smaller
      * token: that keeps the resource safe even when a lease lapses while its holder is
      * paused.
+     *
+     * @return this hold's fencing token; the same on every call
      */
     long fencingToken();
 
@@ -50,23 +56,41 @@ public interface LockHandle extends AutoCloseable {
      * renewals or the detection of other losses. A callback registered after the loss runs on
      * the registering thread, as usual for {@link CompletionStage}; use the {@code ...Async}
      * variants to pick an executor of your own.
+     *
+     * @return a read-only stage that completes when the lock is lost
      */
     CompletionStage<Void> lost();
 
-    /** Whether {@link #lost()} has completed. */
+    /**
+     * Whether {@link #lost()} has completed. More exactly: true from the moment the loss is
+     * detected, which may be a little before {@link #lost()} completes.
+     *
+     * @return {@code true} once the lock is known to be lost
+     */
     boolean isLost();
 
-    /** Whether {@link #release()} has been called (or the handle was cleaned up). */
+    /**
+     * Whether {@link #release()} has been called (or the handle was cleaned up).
+     *
+     * @return {@code true} once a release began, even one that failed or was done by closing
+     *     the provider
+     */
     boolean isReleased();
 
     /**
      * Extends the lease so that it lasts at least {@code duration} from now. Only for
      * backends with leases; automatic renewal usually makes this unnecessary.
      *
+     * @param duration the least lease left after the call
      * @throws UnsupportedOperationException if the backend has no leases (the file backend
      *     holds locks until release or process exit)
      * @throws LockLostException if the lock was already lost
-     * @throws IllegalArgumentException if {@code duration} is not positive
+     * @throws IllegalArgumentException if {@code duration} is not positive, or outside the
+     *     range the backend accepts (Redis: under 1 ms, or longer than its longest lease)
+     * @throws NullPointerException if {@code duration} is null
+     * @throws IllegalStateException if the handle was already released, or is released while
+     *     the lease is being extended
+     * @throws LockBackendException if the backing store fails
      */
     void extend(Duration duration);
 
@@ -75,6 +99,8 @@ public interface LockHandle extends AutoCloseable {
      * automatic renewal extends it again; empty for backends without leases, and
      * {@link Duration#ZERO} once the lease is gone.
      *
+     * @return the lease left; {@link Duration#ZERO} without asking the store once the handle
+     *     is released or lost; empty if the backend has no leases
      * @throws LockBackendException if the store cannot be asked
      */
     java.util.Optional<Duration> remainingLease();
@@ -91,7 +117,12 @@ public interface LockHandle extends AutoCloseable {
      */
     void release();
 
-    /** Same as {@link #release()}. */
+    /**
+     * Same as {@link #release()}.
+     *
+     * @throws LockBackendException as {@link #release()}
+     * @throws IllegalStateException as {@link #release()}
+     */
     @Override
     void close();
 }

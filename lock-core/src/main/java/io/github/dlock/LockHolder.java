@@ -28,33 +28,69 @@ public final class LockHolder {
         this.remainingLease = b.remainingLease;
     }
 
-    /** Starts a holder description; backends use it, applications only read holders. */
+    /**
+     * Starts a holder description; backends use it, applications only read holders.
+     *
+     * @param ownerId the holder's owner id
+     * @param mode how the holder holds the lock
+     * @return a builder with every optional field empty
+     * @throws NullPointerException if {@code ownerId} or {@code mode} is null
+     */
     public static Builder builder(String ownerId, LockMode mode) {
         return new Builder(ownerId, mode);
     }
 
-    /** The holder's owner id (by default {@code host:pid:uuid}). */
+    /**
+     * The holder's owner id (by default {@code host:pid:uuid}).
+     *
+     * @return the owner id, never null
+     */
     public String ownerId() {
         return ownerId;
     }
 
+    /**
+     * How the lock is held: exclusive, read, write or one permit.
+     *
+     * @return the holder's mode, never null
+     */
     public LockMode mode() {
         return mode;
     }
 
+    /**
+     * The host the holder runs on.
+     *
+     * @return the host name, or empty if the backend does not know it
+     */
     public Optional<String> host() {
         return Optional.ofNullable(host);
     }
 
+    /**
+     * The holder's process id.
+     *
+     * @return the process id, or empty if the backend does not know it (a negative value was
+     *     given to the builder, or none)
+     */
     public OptionalLong pid() {
         return pid < 0 ? OptionalLong.empty() : OptionalLong.of(pid);
     }
 
+    /**
+     * When the holder acquired the lock.
+     *
+     * @return the time of acquisition, or empty if the backend does not know it
+     */
     public Optional<Instant> since() {
         return Optional.ofNullable(since);
     }
 
-    /** Time left on the holder's lease, for backends with leases. */
+    /**
+     * Time left on the holder's lease, for backends with leases.
+     *
+     * @return the lease left when the holders were read, or empty for backends without leases
+     */
     public Optional<Duration> remainingLease() {
         return Optional.ofNullable(remainingLease);
     }
@@ -96,26 +132,55 @@ public final class LockHolder {
             this.mode = Objects.requireNonNull(mode, "mode");
         }
 
+        /**
+         * Sets the host the holder runs on.
+         *
+         * @param host the host name, or {@code null} for unknown
+         * @return this builder
+         */
         public Builder host(String host) {
             this.host = host;
             return this;
         }
 
+        /**
+         * Sets the holder's process id.
+         *
+         * @param pid the process id; a negative value means unknown
+         * @return this builder
+         */
         public Builder pid(long pid) {
             this.pid = pid;
             return this;
         }
 
+        /**
+         * Sets when the holder acquired the lock.
+         *
+         * @param since the time of acquisition, or {@code null} for unknown
+         * @return this builder
+         */
         public Builder since(Instant since) {
             this.since = since;
             return this;
         }
 
+        /**
+         * Sets the time left on the holder's lease.
+         *
+         * @param remainingLease the lease left, or {@code null} for a backend without leases
+         * @return this builder
+         */
         public Builder remainingLease(Duration remainingLease) {
             this.remainingLease = remainingLease;
             return this;
         }
 
+        /**
+         * Builds the holder from the values set so far; the builder may be used again.
+         *
+         * @return a new, immutable {@link LockHolder}
+         */
         public LockHolder build() {
             return new LockHolder(this);
         }

@@ -8,6 +8,11 @@ package io.github.dlock;
 public class LockLostException extends LockException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An exception for a lock that is no longer held.
+     *
+     * @param message which lock was lost, and how if known
+     */
     public LockLostException(String message) {
         super(message);
     }

@@ -37,8 +37,12 @@ public interface LockProvider extends AutoCloseable {
      * {@link io.github.dlock.spi.LockProviderFactory} implementations on the class path.
      * Query parameters become options ({@code file:///tmp/locks?retry=fixed:10ms}).
      *
+     * @param url the store's URL, e.g. {@code file:///var/lock/app},
+     *     {@code redis://host:6379} or {@code jdbc:postgresql://host/db}
+     * @return a new, open provider; close it when done
      * @throws IllegalArgumentException if the URL is malformed, its scheme has no backend on
      *     the class path (the message lists the schemes found), or an option is unknown or bad
+     * @throws NullPointerException if {@code url} is null
      * @throws LockBackendException if the backing store cannot be reached or set up
      */
     static LockProvider open(String url) {
@@ -48,6 +52,16 @@ public interface LockProvider extends AutoCloseable {
     /**
      * As {@link #open(String)}, with options in addition to the URL's query parameters. An
      * option given both ways is rejected.
+     *
+     * @param url the store's URL, as for {@link #open(String)}
+     * @param options option names and values, as they would appear (decoded) in the URL's query
+     * @return a new, open provider; close it when done
+     * @throws IllegalArgumentException if the URL is malformed, its scheme has no backend on
+     *     the class path, an option is unknown or bad, or an option is given both in the URL and
+     *     in {@code options}
+     * @throws NullPointerException if {@code url}, {@code options}, or a name or value in it is
+     *     null
+     * @throws LockBackendException if the backing store cannot be reached or set up
      */
     static LockProvider open(String url, Map<String, String> options) {
         return ProviderLoader.open(url, options);
@@ -56,13 +70,23 @@ public interface LockProvider extends AutoCloseable {
     /**
      * The mutual-exclusion lock {@code name}.
      *
+     * @param name the lock's name, shared by every process that uses the lock
+     * @return a lock object for the name; nothing is acquired yet
      * @throws IllegalArgumentException if the name is blank, too long or malformed Unicode
      * @throws NullPointerException if the name is null
      * @throws IllegalStateException if the provider is closed
      */
     DistributedLock lock(String name);
 
-    /** The reader-writer lock {@code name}; validation as for {@link #lock(String)}. */
+    /**
+     * The reader-writer lock {@code name}; validation as for {@link #lock(String)}.
+     *
+     * @param name the lock's name, shared by every process that uses the lock
+     * @return a read-write lock object for the name
+     * @throws IllegalArgumentException if the name is blank, too long or malformed Unicode
+     * @throws NullPointerException if the name is null
+     * @throws IllegalStateException if the provider is closed
+     */
     DistributedReadWriteLock readWriteLock(String name);
 
     /**
@@ -72,14 +96,26 @@ public interface LockProvider extends AutoCloseable {
      * <p>The largest permit count differs per backend, because some take one OS lock or
      * advisory key per permit: file 65,536; PostgreSQL 1,024; Redis {@link Integer#MAX_VALUE}.
      *
+     * @param name the semaphore's name, shared by every process that uses it
+     * @param permits how many holders the semaphore admits at once
+     * @return a semaphore object for the name
      * @throws IllegalArgumentException if {@code permits} is not positive or above the
      *     backend's limit (the message names it), or for a bad name
+     * @throws NullPointerException if the name is null
+     * @throws IllegalStateException if the provider is closed
      */
     DistributedSemaphore semaphore(String name, int permits);
 
     /**
      * Who holds {@code name} now, in any mode (mutex, read, write, permits), as far as the
      * backend can tell; empty if nobody does. A snapshot: it may be stale on return.
+     *
+     * @param name the lock's name
+     * @return the current holders, in no particular order
+     * @throws IllegalArgumentException if the name is blank, too long or malformed Unicode
+     * @throws NullPointerException if the name is null
+     * @throws IllegalStateException if the provider is closed
+     * @throws LockBackendException if the backing store cannot be asked
      */
     List<LockHolder> holders(String name);
 

@@ -57,12 +57,19 @@ public final class LockSet implements AutoCloseable {
     /**
      * Acquires every lock within {@code timeout} in total.
      *
+     * @param timeout the longest wait for all of them together
+     * @param locks the locks to take, in any order; locks of different providers may be mixed
+     * @return a set that holds every lock until it is released
      * @throws LockTimeoutException if some lock could not be taken in time; none is held then
      * @throws InterruptedException if interrupted while waiting; none is held then
      * @throws IllegalArgumentException if no locks are given, the timeout is negative, or one
      *     lock is given twice: two objects of the same provider, kind and name (both sides of
      *     one read-write lock count as one lock), which would otherwise wait for each other
      *     until the timeout; nothing is acquired then
+     * @throws NullPointerException if {@code timeout}, {@code locks} or one of the locks is
+     *     null
+     * @throws LockBackendException if a backing store fails; none is held then
+     * @throws IllegalStateException if a lock's provider is closed; none is held then
      */
     public static LockSet acquireAll(Duration timeout, DistributedLock... locks) throws InterruptedException {
         Objects.requireNonNull(locks, "locks");
@@ -93,12 +100,23 @@ public final class LockSet implements AutoCloseable {
         }
     }
 
-    /** The handles, in acquisition order. */
+    /**
+     * The handles, in acquisition order.
+     *
+     * @return an unmodifiable list of one handle per lock, in the global order described above
+     */
     public List<LockHandle> handles() {
         return handles;
     }
 
-    /** Releases every lock, in reverse acquisition order. Idempotent. */
+    /**
+     * Releases every lock, in reverse acquisition order. Idempotent. Every handle is released
+     * even if an earlier release fails.
+     *
+     * @throws LockBackendException if a store failed to release a lock that was not lost (the
+     *     first failure is thrown, later ones are added to it as suppressed)
+     * @throws IllegalStateException if a provider was closed while its lock was being released
+     */
     public void release() {
         releaseAll(handles);
     }

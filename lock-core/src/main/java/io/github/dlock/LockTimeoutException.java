@@ -8,6 +8,11 @@ package io.github.dlock;
 public class LockTimeoutException extends LockException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An exception for a wait that ended without the lock.
+     *
+     * @param message which lock was waited for, and for how long
+     */
     public LockTimeoutException(String message) {
         super(message);
     }

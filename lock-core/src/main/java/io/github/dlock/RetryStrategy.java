@@ -35,13 +35,30 @@ public final class RetryStrategy {
         this.maxAttempts = maxAttempts;
     }
 
-    /** The same {@code delay} before every retry. */
+    /**
+     * The same {@code delay} before every retry.
+     *
+     * @param delay the pause between attempts
+     * @return a strategy without jitter or attempt limit
+     * @throws IllegalArgumentException if {@code delay} is not positive
+     * @throws NullPointerException if {@code delay} is null
+     */
     public static RetryStrategy fixed(Duration delay) {
         long d = requirePositive(delay, "delay").toNanos();
         return new RetryStrategy(Shape.FIXED, d, 0, d, 0, 0);
     }
 
-    /** {@code initial}, then {@code initial + step}, {@code initial + 2 step}, ... up to {@code max}. */
+    /**
+     * {@code initial}, then {@code initial + step}, {@code initial + 2 step}, ... up to {@code max}.
+     *
+     * @param initial the first pause
+     * @param step what each later pause adds
+     * @param max the longest pause
+     * @return a strategy without jitter or attempt limit
+     * @throws IllegalArgumentException if a duration is not positive, or {@code max} is less
+     *     than {@code initial}
+     * @throws NullPointerException if a duration is null
+     */
     public static RetryStrategy linear(Duration initial, Duration step, Duration max) {
         long i = requirePositive(initial, "initial").toNanos();
         long s = requirePositive(step, "step").toNanos();
@@ -53,6 +70,13 @@ public final class RetryStrategy {
     /**
      * Doubling delays from {@code initial} up to {@code max}, with half of each delay
      * randomised ("equal jitter") so that waiters in different processes spread out.
+     *
+     * @param initial the first pause (before jitter)
+     * @param max the longest pause (before jitter)
+     * @return a strategy with a jitter of 0.5 and no attempt limit
+     * @throws IllegalArgumentException if a duration is not positive, or {@code max} is less
+     *     than {@code initial}
+     * @throws NullPointerException if a duration is null
      */
     public static RetryStrategy exponential(Duration initial, Duration max) {
         long i = requirePositive(initial, "initial").toNanos();
@@ -61,7 +85,11 @@ public final class RetryStrategy {
         return new RetryStrategy(Shape.EXPONENTIAL, i, 0, m, 0.5, 0);
     }
 
-    /** The default: exponential from 1 ms to 50 ms with jitter, no attempt limit. */
+    /**
+     * The default: exponential from 1 ms to 50 ms with jitter, no attempt limit.
+     *
+     * @return {@code exponential(Duration.ofMillis(1), Duration.ofMillis(50))}
+     */
     public static RetryStrategy defaultStrategy() {
         return exponential(Duration.ofMillis(1), Duration.ofMillis(50));
     }
@@ -70,7 +98,13 @@ public final class RetryStrategy {
      * Parses {@code fixed:10ms}, {@code linear:1ms:5ms:100ms} or {@code exponential:1ms:50ms}
      * (durations as in {@link Durations}).
      *
-     * @throws IllegalArgumentException naming {@code argument} on malformed text
+     * @param text the strategy, e.g. {@code exponential:1ms:50ms}; surrounding white space is
+     *     ignored
+     * @param argument what is parsed (e.g. an option name), for the error message
+     * @return the strategy the text describes, without attempt limit
+     * @throws IllegalArgumentException naming {@code argument} on malformed text, or on
+     *     durations {@link #fixed}, {@link #linear} or {@link #exponential} reject
+     * @throws NullPointerException if {@code text} is null
      */
     public static RetryStrategy parse(String text, String argument) {
         Objects.requireNonNull(text, argument);
@@ -96,24 +130,50 @@ public final class RetryStrategy {
                 + "'; use fixed:DELAY, linear:INITIAL:STEP:MAX or exponential:INITIAL:MAX");
     }
 
-    /** A copy that gives up after {@code attempts} failed attempts (at least 1). */
+    /**
+     * A copy that gives up after {@code attempts} failed attempts (at least 1).
+     *
+     * @param attempts the most attempts a wait makes
+     * @return a new strategy with the same delays and jitter and this limit
+     * @throws IllegalArgumentException if {@code attempts} is less than 1
+     */
     public RetryStrategy withMaxAttempts(int attempts) {
         if (attempts < 1) throw new IllegalArgumentException("attempts must be at least 1: " + attempts);
         return new RetryStrategy(shape, initialNanos, stepNanos, maxNanos, jitter, attempts);
     }
 
-    /** A copy with {@code fraction} (0 to 1) of each delay randomised. */
+    /**
+     * A copy with {@code fraction} (0 to 1) of each delay randomised: a delay {@code d} becomes
+     * a random pause from {@code d * (1 - fraction)} to {@code d}.
+     *
+     * @param fraction the randomised part of each delay; 0 for none
+     * @return a new strategy with the same delays and attempt limit and this jitter
+     * @throws IllegalArgumentException if {@code fraction} is not within [0, 1] (or is NaN)
+     */
     public RetryStrategy withJitter(double fraction) {
         if (!(fraction >= 0 && fraction <= 1)) throw new IllegalArgumentException("jitter must be within [0, 1]: " + fraction);
         return new RetryStrategy(shape, initialNanos, stepNanos, maxNanos, fraction, maxAttempts);
     }
 
-    /** Whether another attempt may follow {@code failedAttempts} failed ones. */
+    /**
+     * Whether another attempt may follow {@code failedAttempts} failed ones.
+     *
+     * @param failedAttempts how many attempts of this wait failed so far
+     * @return {@code true} if the strategy has no attempt limit, or {@code failedAttempts} is
+     *     below it
+     */
     public boolean allowsAnotherAttempt(int failedAttempts) {
         return maxAttempts == 0 || failedAttempts < maxAttempts;
     }
 
-    /** The pause, in nanoseconds, after {@code failedAttempts} (1 or more) failed attempts. */
+    /**
+     * The pause, in nanoseconds, after {@code failedAttempts} (1 or more) failed attempts.
+     * With jitter, each call draws a new random pause.
+     *
+     * @param failedAttempts how many attempts of this wait failed so far; values below 1 count
+     *     as 1
+     * @return the pause before the next attempt, never more than the strategy's maximum
+     */
     public long delayNanos(int failedAttempts) {
         int n = Math.max(1, failedAttempts) - 1;
         long base;

@@ -48,7 +48,11 @@ public final class ThreadOwnedLock implements Lock {
         this.lock = Objects.requireNonNull(lock, "lock");
     }
 
-    /** The distributed lock this view locks. */
+    /**
+     * The distributed lock this view locks.
+     *
+     * @return the lock whose {@link DistributedLock#asLock()} made this view
+     */
     public DistributedLock distributedLock() {
         return lock;
     }
@@ -56,6 +60,8 @@ public final class ThreadOwnedLock implements Lock {
     /**
      * Waits as long as it takes, uninterruptibly, to hold the lock.
      *
+     * @throws LockTimeoutException if the provider's retry strategy has an attempt limit and
+     *     it was reached (nothing is held then)
      * @throws LockBackendException if the backing store fails (nothing is held then)
      * @throws IllegalStateException if the provider is closed
      */
@@ -82,6 +88,8 @@ public final class ThreadOwnedLock implements Lock {
      *
      * @throws InterruptedException if the thread is interrupted while waiting (or was when it
      *     called); nothing is held then
+     * @throws LockTimeoutException if the provider's retry strategy has an attempt limit and
+     *     it was reached
      * @throws LockBackendException if the backing store fails
      * @throws IllegalStateException if the provider is closed
      */
@@ -131,6 +139,8 @@ public final class ThreadOwnedLock implements Lock {
      *
      * @throws IllegalMonitorStateException if the calling thread does not hold this view
      * @throws LockBackendException if the store failed to release a lock that was not lost
+     * @throws IllegalStateException if the provider was closed while the lock was being
+     *     released
      */
     @Override
     public void unlock() {
@@ -155,12 +165,21 @@ public final class ThreadOwnedLock implements Lock {
         throw new UnsupportedOperationException("distributed locks have no conditions");
     }
 
-    /** Whether the calling thread holds this view. */
+    /**
+     * Whether the calling thread holds this view.
+     *
+     * @return {@code true} if the calling thread locked this view more often than it unlocked
+     *     it (a lost lock still counts as held until unlocked)
+     */
     public boolean isHeldByCurrentThread() {
         return holds.containsKey(Thread.currentThread());
     }
 
-    /** How many times the calling thread holds this view (0 if it does not). */
+    /**
+     * How many times the calling thread holds this view (0 if it does not).
+     *
+     * @return the calling thread's locks of this view not yet undone by unlocks
+     */
     public int getHoldCount() {
         Hold hold = holds.get(Thread.currentThread());
         return hold == null ? 0 : hold.count;
@@ -169,6 +188,8 @@ public final class ThreadOwnedLock implements Lock {
     /**
      * The calling thread's handle of the distributed lock, for its fencing token and to learn
      * of a loss; empty if the calling thread does not hold this view.
+     *
+     * @return the handle of the calling thread's hold, the same for all its re-entrant locks
      */
     public Optional<LockHandle> handle() {
         Hold hold = holds.get(Thread.currentThread());

@@ -29,6 +29,16 @@ public final class CommandGuard {
 
     private CommandGuard() {}
 
+    /**
+     * Runs the guard; never returns normally, it exits with the command's exit code, with
+     * {@value ExitCodes#LOCK_LOST} if dlock is gone before the command starts or while it runs
+     * (the command tree is then killed), or with {@value ExitCodes#CANNOT_EXECUTE} if the
+     * command cannot be started.
+     *
+     * @param args the pid of the dlock process, then the command and its arguments
+     * @throws InterruptedException if the main thread is interrupted while waiting for the
+     *     command
+     */
     public static void main(String[] args) throws InterruptedException {
         long dlock = Long.parseLong(args[0]);
         List<String> command = Arrays.asList(args).subList(1, args.length);

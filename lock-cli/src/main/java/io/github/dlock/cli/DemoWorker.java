@@ -19,7 +19,15 @@ public final class DemoWorker {
 
     private DemoWorker() {}
 
-    /** Arguments: URL WORKER-NAME ROUNDS. */
+    /**
+     * Arguments: URL WORKER-NAME ROUNDS. Each round holds the mutex for 80 ms, then a permit
+     * for 150 ms, waiting at most a minute for each. On a {@link io.github.dlock.LockException}
+     * (including a wait that timed out) it prints one line to standard error and exits with
+     * {@value ExitCodes#UNAVAILABLE}.
+     *
+     * @param args the lock store's URL, this worker's name, and the number of rounds
+     * @throws Exception if the arguments are missing or malformed, or the worker is interrupted
+     */
     public static void main(String[] args) throws Exception {
         String worker = args[1];
         int rounds = Integer.parseInt(args[2]);

@@ -32,6 +32,12 @@ public final class DlockCommand {
         return LockProvider.open(effectiveUrl());
     }
 
+    /**
+     * Runs {@code dlock} with the command line {@code args} and exits with its exit code (see
+     * the footer of {@code dlock --help}).
+     *
+     * @param args the command line, without the program name
+     */
     public static void main(String[] args) {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }

@@ -12,6 +12,7 @@ public interface Acquirer {
      * Tries to take the lock, waiting no later than {@code deadline} (a single attempt when
      * {@link Deadline#isImmediate()}).
      *
+     * @param deadline when the wait must end; unbounded for {@code acquire()}
      * @return the held lock, or {@code null} if it was not acquired in time (or the retry
      *     strategy's attempt limit was reached); nothing may stay held in that case
      * @throws InterruptedException if the thread was interrupted; nothing may stay held

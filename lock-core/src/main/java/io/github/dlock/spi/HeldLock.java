@@ -43,15 +43,31 @@ public abstract class HeldLock {
     private volatile CompletionStage<Void> lostView; // made on first lost(): most handles never ask
     private final AtomicBoolean released = new AtomicBoolean();
 
+    /**
+     * A held lock, neither lost nor released.
+     *
+     * @param name the lock's name, as given to the provider
+     * @param fencingToken the token the store issued for this acquisition
+     */
     protected HeldLock(String name, long fencingToken) {
         this.name = name;
         this.fencingToken = fencingToken;
     }
 
+    /**
+     * The lock's name.
+     *
+     * @return the name given to the constructor
+     */
     public final String name() {
         return name;
     }
 
+    /**
+     * The fencing token of this acquisition.
+     *
+     * @return the token given to the constructor
+     */
     public final long fencingToken() {
         return fencingToken;
     }
@@ -64,20 +80,34 @@ public abstract class HeldLock {
     protected abstract void releaseInBackend();
 
     /**
-     * Extends the lease; backends without leases keep this default, which refuses.
+     * Extends the lease; backends without leases keep this default, which refuses. Core calls
+     * it only after checking that the lock is neither released nor known lost, with a positive
+     * duration.
      *
+     * @param duration the least lease left after the call
      * @throws LockLostException if the lease is already gone
+     * @throws UnsupportedOperationException always, in this default
      */
     protected void extendInBackend(Duration duration) {
         throw new UnsupportedOperationException("this backend has no leases: locks are held until released or the process exits");
     }
 
-    /** Whether this lock has a lease; backends with leases override this and {@link #leaseLeftInBackend()}. */
+    /**
+     * Whether this lock has a lease; backends with leases override this and {@link #leaseLeftInBackend()}.
+     *
+     * @return {@code false} in this default
+     */
     protected boolean hasLease() {
         return false;
     }
 
-    /** The lease left as the store sees it now, {@link Duration#ZERO} if gone. Called only while held. */
+    /**
+     * The lease left as the store sees it now, {@link Duration#ZERO} if gone. Called only while held.
+     *
+     * @return the lease left
+     * @throws io.github.dlock.LockBackendException if the store cannot be asked
+     * @throws UnsupportedOperationException always, in this default
+     */
     protected Duration leaseLeftInBackend() {
         throw new UnsupportedOperationException("this backend has no leases");
     }
@@ -100,6 +130,8 @@ public abstract class HeldLock {
      * virtual thread on JDK 21+, else a daemon thread named {@code dlock-lost-N}), never on the
      * caller's, so a renewer or watchdog calling this is never held up by callbacks. Safe to
      * call from any thread, any number of times; ignored after release. Never blocks.
+     *
+     * @param reason how the lock was lost, for the warning logged on the first call
      */
     public final void markLost(String reason) {
         if (!released.get()) signalLost(reason);
@@ -110,6 +142,8 @@ public abstract class HeldLock {
      * lease ended before the release reached the store). Completes the loss signal even though
      * the lock is being released, so the handle reports {@code lost()}; the release itself then
      * succeeds.
+     *
+     * @param reason how the lock was lost, for the warning logged if it is the first report
      */
     protected final void lostWhileReleasing(String reason) {
         signalLost(reason);
@@ -138,10 +172,20 @@ public abstract class HeldLock {
      */
     protected void wakeLocalWaiters() {}
 
+    /**
+     * Whether the loss was reported ({@link #markLost} or {@link #lostWhileReleasing}).
+     *
+     * @return {@code true} once the lock is known to be lost
+     */
     public final boolean isLost() {
         return lost.get();
     }
 
+    /**
+     * Whether core began releasing this lock.
+     *
+     * @return {@code true} once a release began, whether or not it succeeded
+     */
     public final boolean isReleased() {
         return released.get();
     }

@@ -12,7 +12,12 @@ import java.util.Set;
  */
 public interface LockProviderFactory {
 
-    /** The URL schemes handled, lower case, e.g. {@code file} or {@code jdbc:postgresql}. */
+    /**
+     * The URL schemes handled, lower case, e.g. {@code file} or {@code jdbc:postgresql}.
+     *
+     * @return the schemes; when two factories on the class path claim a scheme, the first
+     *     found serves it
+     */
     Set<String> schemes();
 
     /**
@@ -20,6 +25,10 @@ public interface LockProviderFactory {
      * query parameters already merged in); unknown options must be rejected with a message
      * listing the known ones.
      *
+     * @param uri the URL, parsed; for a JDBC URL without its {@code jdbc:} prefix
+     * @param options the options by name: the URL's decoded query parameters together with
+     *     those the caller passed to {@link LockProvider#open(String, Map)}
+     * @return a new, open provider
      * @throws IllegalArgumentException for a malformed URL or a bad option
      * @throws io.github.dlock.LockBackendException if the store cannot be reached or set up
      */

@@ -7,10 +7,18 @@ package io.github.dlock.spi;
 @FunctionalInterface
 public interface Ticker {
 
-    /** Nanoseconds from an arbitrary fixed origin; only differences are meaningful. */
+    /**
+     * Nanoseconds from an arbitrary fixed origin; only differences are meaningful.
+     *
+     * @return the current reading, never smaller than an earlier one
+     */
     long read();
 
-    /** The system's monotonic clock. */
+    /**
+     * The system's monotonic clock.
+     *
+     * @return a ticker that reads {@link System#nanoTime()}
+     */
     static Ticker system() {
         return System::nanoTime;
     }

@@ -60,6 +60,11 @@ public final class FileLockProvider implements LockProvider {
         this.runtime = new ProviderRuntime(directory.toUri().toString(), b.ticker);
     }
 
+    /**
+     * Starts configuring a provider.
+     *
+     * @return a new builder; set at least {@link Builder#directory(Path)}
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -103,12 +108,22 @@ public final class FileLockProvider implements LockProvider {
         return holders;
     }
 
-    /** The lock directory (real path). */
+    /**
+     * The lock directory (real path).
+     *
+     * @return the directory's real path, with symbolic links resolved as they were when the
+     *     provider was built
+     */
     public Path directory() {
         return directory;
     }
 
-    /** The owner id written into holder records of locks taken through this provider. */
+    /**
+     * The owner id written into holder records of locks taken through this provider.
+     *
+     * @return the id set with {@link Builder#ownerId(String)}, or the generated
+     *     {@code host:pid:uuid}
+     */
     public String ownerId() {
         return ownerId;
     }
@@ -151,28 +166,60 @@ public final class FileLockProvider implements LockProvider {
 
         private Builder() {}
 
-        /** The lock directory, created if absent. Required. */
+        /**
+         * The lock directory, created if absent. Required.
+         *
+         * @param directory the directory; a relative path is resolved against the current
+         *     working directory now
+         * @return this builder
+         * @throws NullPointerException if {@code directory} is null
+         * @throws IllegalStateException if the directory was already set
+         */
         public Builder directory(Path directory) {
             requireUnset(this.directory, "directory");
             this.directory = Objects.requireNonNull(directory, "directory").toAbsolutePath().normalize();
             return this;
         }
 
-        /** The owner id shown by {@link LockProvider#holders}; default {@code host:pid:uuid}. */
+        /**
+         * The owner id shown by {@link LockProvider#holders}; default {@code host:pid:uuid}.
+         *
+         * @param ownerId the id: not blank, at most 200 characters, no control characters
+         * @return this builder
+         * @throws IllegalArgumentException if {@code ownerId} is blank, too long or contains a
+         *     control character
+         * @throws NullPointerException if {@code ownerId} is null
+         * @throws IllegalStateException if the owner id was already set
+         */
         public Builder ownerId(String ownerId) {
             requireUnset(this.ownerId, "ownerId");
             this.ownerId = Arguments.requirePrintable(ownerId, "ownerId", 200);
             return this;
         }
 
-        /** Pauses between polls for locks held by other processes; default exponential 1 ms to 50 ms. */
+        /**
+         * Pauses between polls for locks held by other processes; default exponential 1 ms to 50 ms.
+         *
+         * @param retryStrategy the strategy; an attempt limit makes waits give up after that many
+         *     failed attempts
+         * @return this builder
+         * @throws NullPointerException if {@code retryStrategy} is null
+         * @throws IllegalStateException if the retry strategy was already set
+         */
         public Builder retryStrategy(RetryStrategy retryStrategy) {
             requireUnset(this.retryStrategy, "retryStrategy");
             this.retryStrategy = Objects.requireNonNull(retryStrategy, "retryStrategy");
             return this;
         }
 
-        /** The clock for deadlines; for tests. */
+        /**
+         * The clock for deadlines; for tests.
+         *
+         * @param ticker the clock; default {@link Ticker#system()}
+         * @return this builder
+         * @throws NullPointerException if {@code ticker} is null
+         * @throws IllegalStateException if the ticker was already set
+         */
         public Builder ticker(Ticker ticker) {
             if (tickerSet) throw new IllegalStateException("ticker was already set");
             this.ticker = Objects.requireNonNull(ticker, "ticker");
@@ -181,6 +228,9 @@ public final class FileLockProvider implements LockProvider {
         }
 
         /**
+         * Creates the directory if absent and opens a provider on it.
+         *
+         * @return a new, open provider
          * @throws IllegalStateException if no directory was set
          * @throws LockBackendException if the directory cannot be created or resolved
          */

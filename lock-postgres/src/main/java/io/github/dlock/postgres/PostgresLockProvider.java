@@ -163,6 +163,12 @@ public final class PostgresLockProvider implements LockProvider {
         return OwnerIds.holder(applicationName, mode);
     }
 
+    /**
+     * Starts configuring a provider.
+     *
+     * @return a new builder; set a {@link Builder#jdbcUrl(String) JDBC URL} or a
+     *     {@link Builder#dataSource(DataSource) data source}
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -186,12 +192,24 @@ public final class PostgresLockProvider implements LockProvider {
      * A mutex on the explicit advisory key {@code key} instead of a hashed name, for working
      * together with code that calls {@code pg_advisory_lock(key)} itself: each excludes the
      * other. Its name is {@code "advisory:" + key}.
+     *
+     * @param key the advisory key, as passed to {@code pg_advisory_lock(bigint)}
+     * @return a mutex on that key
+     * @throws IllegalStateException if the provider is closed
      */
     public DistributedLock advisoryLock(long key) {
         return runtime.lock("advisory:" + key, n -> new PostgresMutex(this, n, key));
     }
 
-    /** Transaction-scoped locks on a caller's own connection, with this provider's keys and sequence. */
+    /**
+     * Transaction-scoped locks on a caller's own connection, with this provider's keys and sequence.
+     * Borrows one connection briefly, which creates the fencing sequence if it is absent.
+     *
+     * @return a new view of the transaction-scoped locks
+     * @throws IllegalStateException if the provider is closed
+     * @throws LockBackendException if no connection can be had within the provider's timeout, or
+     *     the database fails
+     */
     public PostgresTransactionLocks transactionLocks() {
         runtime.ensureOpen();
         Connection c = borrowForQuery(); // borrowing created the fencing sequence if it was absent
@@ -269,7 +287,12 @@ public final class PostgresLockProvider implements LockProvider {
         return ownPool == null || ownPool.getHikariPoolMXBean() == null ? -1 : ownPool.getHikariPoolMXBean().getActiveConnections();
     }
 
-    /** The owner id, also the application name of this provider's connections. */
+    /**
+     * The owner id, also the application name of this provider's connections.
+     *
+     * @return the id set with {@link Builder#ownerId(String)}, or the generated
+     *     {@code host:pid:uuid}
+     */
     public String ownerId() {
         return ownerId;
     }
@@ -349,7 +372,15 @@ public final class PostgresLockProvider implements LockProvider {
             return d;
         }
 
-        /** {@code jdbc:postgresql://host:port/db}; the provider pools connections with HikariCP. */
+        /**
+         * {@code jdbc:postgresql://host:port/db}; the provider pools connections with HikariCP.
+         *
+         * @param jdbcUrl the pgjdbc URL, starting with {@code jdbc:postgresql:}
+         * @return this builder
+         * @throws IllegalArgumentException if the URL does not start with {@code jdbc:postgresql:}
+         * @throws NullPointerException if {@code jdbcUrl} is null
+         * @throws IllegalStateException if a JDBC URL or a data source was already set
+         */
         public Builder jdbcUrl(String jdbcUrl) {
             if (this.jdbcUrl != null || dataSource != null) throw new IllegalStateException("jdbcUrl or dataSource was already set");
             Objects.requireNonNull(jdbcUrl, "jdbcUrl");
@@ -358,14 +389,30 @@ public final class PostgresLockProvider implements LockProvider {
             return this;
         }
 
-        /** A caller's data source instead of a URL; its connections must be PostgreSQL (pgjdbc) connections in auto-commit. */
+        /**
+         * A caller's data source instead of a URL; its connections must be PostgreSQL (pgjdbc) connections in auto-commit.
+         * The provider does not close it.
+         *
+         * @param dataSource the data source to borrow connections from
+         * @return this builder
+         * @throws NullPointerException if {@code dataSource} is null
+         * @throws IllegalStateException if a JDBC URL or a data source was already set
+         */
         public Builder dataSource(DataSource dataSource) {
             if (this.jdbcUrl != null || this.dataSource != null) throw new IllegalStateException("jdbcUrl or dataSource was already set");
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
             return this;
         }
 
-        /** Credentials for {@link #jdbcUrl}; never logged. */
+        /**
+         * Credentials for {@link #jdbcUrl}; never logged. Not used with a {@link #dataSource}.
+         *
+         * @param user the database user
+         * @param password the password, or {@code null} for none
+         * @return this builder
+         * @throws NullPointerException if {@code user} is null
+         * @throws IllegalStateException if credentials were already set
+         */
         public Builder credentials(String user, String password) {
             if (this.user != null) throw new IllegalStateException("credentials were already set");
             this.user = Objects.requireNonNull(user, "user");
@@ -373,7 +420,16 @@ public final class PostgresLockProvider implements LockProvider {
             return this;
         }
 
-        /** A pgjdbc connection property such as {@code sslmode}. */
+        /**
+         * A pgjdbc connection property such as {@code sslmode}. Set on the provider's own pool;
+         * not used with a {@link #dataSource}.
+         *
+         * @param name the property's name
+         * @param value the property's value
+         * @return this builder
+         * @throws NullPointerException if {@code name} or {@code value} is null
+         * @throws IllegalStateException if this property was already set
+         */
         public Builder jdbcProperty(String name, String value) {
             if (jdbcProperties.containsKey(name)) throw new IllegalStateException("jdbcProperty " + name + " was already set");
             jdbcProperties.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
@@ -385,6 +441,11 @@ public final class PostgresLockProvider implements LockProvider {
          * with {@link #dataSource} how many of the caller's connections it takes at once. They
          * serve the shared sessions (a third), the LISTEN connection and the waiting sessions;
          * locks won by waiting, and every lock in transaction-pooling mode, pin one each.
+         *
+         * @param poolSize the most connections, 2 to 10,000
+         * @return this builder
+         * @throws IllegalArgumentException if {@code poolSize} is below 2 or above 10,000
+         * @throws IllegalStateException if the pool size was already set
          */
         public Builder poolSize(int poolSize) {
             once("poolSize");
@@ -393,28 +454,64 @@ public final class PostgresLockProvider implements LockProvider {
             return this;
         }
 
-        /** How long to wait for a pool connection before failing with {@link LockBackendException} (default 5 s). */
+        /**
+         * How long to wait for a pool connection before failing with {@link LockBackendException} (default 5 s).
+         *
+         * @param timeout the longest wait for a connection, at most a day
+         * @return this builder
+         * @throws IllegalArgumentException if {@code timeout} is not positive or longer than a day
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalStateException if the timeout was already set
+         */
         public Builder timeout(Duration timeout) {
             once("timeout");
             this.timeout = atMostADay(Arguments.requirePositive(timeout, "timeout"), "timeout");
             return this;
         }
 
-        /** How often pinned sessions are probed (default 5 s); a dead session's locks are reported lost. */
+        /**
+         * How often pinned sessions are probed (default 5 s); a dead session's locks are reported lost.
+         *
+         * @param keepAlive the pause between probe rounds, counted in whole milliseconds; at most
+         *     a day
+         * @return this builder
+         * @throws IllegalArgumentException if {@code keepAlive} is not positive or longer than a
+         *     day
+         * @throws NullPointerException if {@code keepAlive} is null
+         * @throws IllegalStateException if the keep-alive was already set
+         */
         public Builder keepAlive(Duration keepAlive) {
             once("keepAlive");
             this.keepAlive = atMostADay(Arguments.requirePositive(keepAlive, "keepAlive"), "keepAlive");
             return this;
         }
 
-        /** Mixed into every key (default {@code dlock}), so applications sharing a database can keep apart. */
+        /**
+         * Mixed into every key (default {@code dlock}), so applications sharing a database can keep apart.
+         *
+         * @param prefix the prefix: not blank, at most 64 characters, no control characters
+         * @return this builder
+         * @throws IllegalArgumentException if {@code prefix} is blank, too long or contains a
+         *     control character
+         * @throws NullPointerException if {@code prefix} is null
+         * @throws IllegalStateException if the prefix was already set
+         */
         public Builder prefix(String prefix) {
             once("prefix");
             this.prefix = Arguments.requirePrintable(prefix, "prefix", 64);
             return this;
         }
 
-        /** The owner id, also the connections' application name (PostgreSQL keeps 63 bytes of it). */
+        /**
+         * The owner id, also the connections' application name (PostgreSQL keeps 63 bytes of it).
+         *
+         * @param ownerId the id: not blank, at most 63 characters, no control characters
+         * @return this builder
+         * @throws IllegalArgumentException if {@code ownerId} is blank, too long or contains a
+         *     control character
+         * @throws NullPointerException if {@code ownerId} is null
+         * @throws IllegalStateException if the owner id was already set
+         */
         public Builder ownerId(String ownerId) {
             once("ownerId");
             this.ownerId = Arguments.requirePrintable(ownerId, "ownerId", 63);
@@ -424,6 +521,13 @@ public final class PostgresLockProvider implements LockProvider {
         /**
      * The fencing-token sequence, {@code name} or {@code schema.name} in lower case (default
      * {@code dlock_fence}). Validated strictly, because it is written into SQL as a literal.
+     *
+     * @param sequence the sequence's name: lower-case letters, digits and underscores, not
+     *     starting with a digit, at most 63 characters per part
+     * @return this builder
+     * @throws IllegalArgumentException if {@code sequence} is not such a name
+     * @throws NullPointerException if {@code sequence} is null
+     * @throws IllegalStateException if the sequence was already set
      */
         public Builder sequence(String sequence) {
             once("sequence");
@@ -440,6 +544,11 @@ public final class PostgresLockProvider implements LockProvider {
          * wakes them sooner. An attempt limit ({@link RetryStrategy#withMaxAttempts}) also bounds
          * waits the server performs (mutex, read-write lock): to the sum of the pauses that many
          * attempts would make.
+         *
+         * @param retryStrategy the strategy
+         * @return this builder
+         * @throws NullPointerException if {@code retryStrategy} is null
+         * @throws IllegalStateException if the retry strategy was already set
          */
         public Builder retryStrategy(RetryStrategy retryStrategy) {
             once("retryStrategy");
@@ -456,6 +565,10 @@ public final class PostgresLockProvider implements LockProvider {
          * semaphore waiters poll (no LISTEN through such a pooler). The keep-alive must be shorter
          * than the server's {@code idle_in_transaction_session_timeout}. Do not use it with
          * direct connections or session pooling: session locks multiplex and wake faster there.
+         *
+         * @param transactionPooling whether connections go through a pooler in transaction mode
+         * @return this builder
+         * @throws IllegalStateException if transaction pooling was already set
          */
         public Builder transactionPooling(boolean transactionPooling) {
             once("transactionPooling");
@@ -463,7 +576,13 @@ public final class PostgresLockProvider implements LockProvider {
             return this;
         }
 
-        /** @throws IllegalStateException if neither a JDBC URL nor a data source was given */
+        /**
+         * Creates the provider. With a JDBC URL, a database that is down does not make this fail;
+         * calls fail with {@link LockBackendException} until it is up.
+         *
+         * @return a new, open provider
+         * @throws IllegalStateException if neither a JDBC URL nor a data source was given
+         */
         public PostgresLockProvider build() {
             if (jdbcUrl == null && dataSource == null) throw new IllegalStateException("a jdbcUrl or a dataSource is required");
             description = jdbcUrl != null ? Arguments.redactUrl(jdbcUrl) : "postgresql (" + dataSource.getClass().getSimpleName() + ")";

@@ -45,8 +45,15 @@ public final class PostgresTransactionLocks {
     /**
      * One attempt; returns the fencing token if the lock was taken.
      *
+     * @param connection the caller's connection, inside the transaction that is to hold the
+     *     lock
+     * @param name the lock's name; the provider's mutex of the same name excludes it
+     * @return the fencing token, or empty if another session holds the lock
      * @throws IllegalArgumentException if the connection is in auto-commit mode (the lock would
-     *     end with the statement)
+     *     end with the statement), or the name is blank, too long or malformed Unicode
+     * @throws NullPointerException if {@code connection} or {@code name} is null
+     * @throws LockBackendException if the database fails (for example the transaction is
+     *     already aborted)
      */
     public OptionalLong tryLock(Connection connection, String name) {
         long key = keyFor(connection, name);
@@ -64,11 +71,24 @@ public final class PostgresTransactionLocks {
     }
 
     /**
-     * Waits at most {@code timeout} for the lock and returns the fencing token.
+     * Waits at most {@code timeout} for the lock and returns the fencing token. The waiting
+     * statement runs on a thread of the provider, so the provider must still be open.
      *
+     * @param connection the caller's connection, inside the transaction that is to hold the
+     *     lock
+     * @param name the lock's name; the provider's mutex of the same name excludes it
+     * @param timeout the longest wait, enforced by the server's {@code lock_timeout} in whole
+     *     milliseconds (at least 1 ms, even for {@link Duration#ZERO}); a timeout too long to
+     *     count in nanoseconds waits without limit
+     * @return the fencing token; the lock is held until the transaction commits or rolls back
      * @throws LockTimeoutException if not granted in time; the transaction stays usable
      * @throws InterruptedException if interrupted; the wait is cancelled, the transaction stays usable
-     * @throws LockBackendException on a deadlock (SQLSTATE 40P01) or database failure
+     * @throws LockBackendException on a deadlock (SQLSTATE 40P01) or database failure; if the
+     *     message says so (rolling back to the wait's savepoint, or restoring the settings,
+     *     failed), roll the transaction back
+     * @throws IllegalArgumentException if the connection is in auto-commit mode, the name is
+     *     blank, too long or malformed Unicode, or {@code timeout} is negative
+     * @throws NullPointerException if an argument is null
      */
     public long lock(Connection connection, String name, Duration timeout) throws InterruptedException {
         Arguments.requireNonNegative(timeout, "timeout");

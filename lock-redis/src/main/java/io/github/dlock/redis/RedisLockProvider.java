@@ -137,6 +137,11 @@ public final class RedisLockProvider implements LockProvider {
         return evictionWarnings;
     }
 
+    /**
+     * Starts configuring a provider.
+     *
+     * @return a new builder; add at least one {@link Builder#server(String, int)}
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -213,7 +218,12 @@ public final class RedisLockProvider implements LockProvider {
         return seen;
     }
 
-    /** The owner id in holder records of locks taken through this provider. */
+    /**
+     * The owner id in holder records of locks taken through this provider.
+     *
+     * @return the id set with {@link Builder#ownerId(String)}, or the generated
+     *     {@code host:pid:uuid}
+     */
     public String ownerId() {
         return ownerId;
     }
@@ -388,7 +398,16 @@ public final class RedisLockProvider implements LockProvider {
 
         private Builder() {}
 
-        /** Adds a server; one server means a plain lock, three or more (odd) mean Redlock. */
+        /**
+         * Adds a server; one server means a plain lock, three or more (odd) mean Redlock.
+         *
+         * @param host the server's host name or address
+         * @param port the server's port, 1 to 65535
+         * @return this builder
+         * @throws IllegalArgumentException if {@code host} is blank, {@code port} is out of
+         *     range, or the same host and port were added before
+         * @throws NullPointerException if {@code host} is null
+         */
         public Builder server(String host, int port) {
             Objects.requireNonNull(host, "host");
             if (host.isBlank()) throw new IllegalArgumentException("host must not be blank");
@@ -401,7 +420,7 @@ public final class RedisLockProvider implements LockProvider {
 
         /**
          * Uses a caller's Jedis client for one server instead of connections dlock opens (call
-         * it once per server for a Redlock set). The client's pool, credentials, TLS, database
+         * it once per server for a Redlock set). The client's pool, credentials, TLS, database,
          * socket timeouts and protocol (RESP2 or RESP3) apply; its pool should
          * have a bounded {@code maxWait}, since a call that waits for a connection past
          * {@link #timeout} is abandoned by dlock but still occupies its thread. dlock never
@@ -423,7 +442,15 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** Credentials for every server; {@code user} may be null (the default user). Never logged. */
+        /**
+         * Credentials for every server; {@code user} may be null (the default user). Never logged.
+         *
+         * @param user the ACL user name, or {@code null} for the default user
+         * @param password the password
+         * @return this builder
+         * @throws NullPointerException if {@code password} is null
+         * @throws IllegalStateException if credentials were already set
+         */
         public Builder credentials(String user, String password) {
             if (this.password != null) throw new IllegalStateException("credentials were already set");
             this.user = user;
@@ -431,7 +458,14 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** The database index (default 0). */
+        /**
+         * The database index (default 0).
+         *
+         * @param database the index to select on every connection
+         * @return this builder
+         * @throws IllegalArgumentException if {@code database} is negative
+         * @throws IllegalStateException if the database was already set
+         */
         public Builder database(int database) {
             if (this.database != null) throw new IllegalStateException("database was already set to " + this.database);
             if (database < 0) throw new IllegalArgumentException("database must not be negative: " + database);
@@ -439,13 +473,28 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** TLS to every server ({@code rediss://}). */
+        /**
+         * TLS to every server ({@code rediss://}). Unlike the other settings, this one may be
+         * given again; the last call counts.
+         *
+         * @param ssl whether to connect with TLS (default false)
+         * @return this builder
+         */
         public Builder ssl(boolean ssl) {
             this.ssl = ssl;
             return this;
         }
 
-        /** How long a hold lasts without renewal (default 30 s); at least 100 ms, at most {@link #MAX_LEASE}. */
+        /**
+         * How long a hold lasts without renewal (default 30 s); at least 100 ms, at most {@link #MAX_LEASE}.
+         *
+         * @param lease the lease of every hold; counted in whole milliseconds
+         * @return this builder
+         * @throws IllegalArgumentException if {@code lease} is shorter than 100 ms or longer than
+         *     {@link #MAX_LEASE}
+         * @throws NullPointerException if {@code lease} is null
+         * @throws IllegalStateException if the lease was already set
+         */
         public Builder lease(Duration lease) {
             if (leaseSet) throw new IllegalStateException("lease was already set to " + this.lease);
             Arguments.requirePositive(lease, "lease");
@@ -456,7 +505,14 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** Whether held leases are renewed automatically every lease/3 (default true). */
+        /**
+         * Whether held leases are renewed automatically every lease/3 (default true).
+         *
+         * @param renew {@code false} to let every hold end with its lease unless
+         *     {@link io.github.dlock.LockHandle#extend(Duration)} is called
+         * @return this builder
+         * @throws IllegalStateException if renewal was already set
+         */
         public Builder renew(boolean renew) {
             if (renewSet) throw new IllegalStateException("renew was already set");
             this.renew = renew;
@@ -464,14 +520,32 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** Fallback retry delays for waiters (default exponential 5 ms to 500 ms); release messages wake them sooner. */
+        /**
+         * Fallback retry delays for waiters (default exponential 5 ms to 500 ms); release messages wake them sooner.
+         *
+         * @param retryStrategy the strategy; an attempt limit makes waits give up after that many
+         *     failed attempts
+         * @return this builder
+         * @throws NullPointerException if {@code retryStrategy} is null
+         * @throws IllegalStateException if the retry strategy was already set
+         */
         public Builder retryStrategy(RetryStrategy retryStrategy) {
             if (this.retryStrategy != null) throw new IllegalStateException("retryStrategy was already set");
             this.retryStrategy = Objects.requireNonNull(retryStrategy, "retryStrategy");
             return this;
         }
 
-        /** Key prefix (default {@code dlock}): 1 to 64 of {@code [A-Za-z0-9._:-]}. */
+        /**
+         * Key prefix (default {@code dlock}): 1 to 64 of {@code [A-Za-z0-9._:-]}.
+         *
+         * @param prefix the prefix of every key this provider uses; providers with different
+         *     prefixes have independent locks
+         * @return this builder
+         * @throws IllegalArgumentException if {@code prefix} is empty, longer than 64 characters
+         *     or has another character
+         * @throws NullPointerException if {@code prefix} is null
+         * @throws IllegalStateException if the prefix was already set
+         */
         public Builder prefix(String prefix) {
             if (prefixSet) throw new IllegalStateException("prefix was already set to " + this.prefix);
             Objects.requireNonNull(prefix, "prefix");
@@ -481,7 +555,16 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** The owner id shown by {@code holders}; default {@code host:pid:uuid}. */
+        /**
+         * The owner id shown by {@code holders}; default {@code host:pid:uuid}.
+         *
+         * @param ownerId the id: not blank, at most 200 characters, no control characters
+         * @return this builder
+         * @throws IllegalArgumentException if {@code ownerId} is blank, too long or contains a
+         *     control character
+         * @throws NullPointerException if {@code ownerId} is null
+         * @throws IllegalStateException if the owner id was already set
+         */
         public Builder ownerId(String ownerId) {
             if (this.ownerId != null) throw new IllegalStateException("ownerId was already set to " + this.ownerId);
             this.ownerId = Arguments.requirePrintable(ownerId, "ownerId", 200);
@@ -491,6 +574,11 @@ public final class RedisLockProvider implements LockProvider {
         /**
          * Connections per server (default 16); also how many acquire attempts run at once
          * (more waiting threads queue for a turn within their deadline).
+         *
+         * @param poolSize the most connections to each server
+         * @return this builder
+         * @throws IllegalArgumentException if {@code poolSize} is not positive
+         * @throws IllegalStateException if the pool size was already set
          */
         public Builder poolSize(int poolSize) {
             if (poolSizeSet) throw new IllegalStateException("poolSize was already set to " + this.poolSize);
@@ -499,7 +587,15 @@ public final class RedisLockProvider implements LockProvider {
             return this;
         }
 
-        /** Connect and socket timeout per server call (default 2 s). */
+        /**
+         * Connect and socket timeout per server call (default 2 s).
+         *
+         * @param timeout the timeout; passed to the client in whole milliseconds
+         * @return this builder
+         * @throws IllegalArgumentException if {@code timeout} is not positive
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalStateException if the timeout was already set
+         */
         public Builder timeout(Duration timeout) {
             if (timeoutSet) throw new IllegalStateException("timeout was already set to " + this.timeout);
             this.timeout = Arguments.requirePositive(timeout, "timeout");
@@ -511,6 +607,14 @@ public final class RedisLockProvider implements LockProvider {
          * After each acquire, WAIT until {@code replicas} replicas of the server confirm it,
          * at most {@code timeout}; otherwise the acquire fails with a
          * {@link LockBackendException} and holds nothing. Off (0) by default.
+         *
+         * @param replicas how many replicas must confirm each acquisition; 0 for none
+         * @param timeout the longest wait for the replicas, in whole milliseconds
+         * @return this builder
+         * @throws IllegalArgumentException if {@code replicas} is negative or {@code timeout} is
+         *     not positive
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalStateException if this was already set
          */
         public Builder waitForReplicas(int replicas, Duration timeout) {
             if (replicasSet) throw new IllegalStateException("waitForReplicas was already set");
@@ -522,6 +626,10 @@ public final class RedisLockProvider implements LockProvider {
         }
 
         /**
+         * Creates the provider. A server that is down does not make this fail; the calls that
+         * need it throw {@link LockBackendException} until it is up.
+         *
+         * @return a new, open provider
          * @throws IllegalStateException if no server was given, or an even number of two or
          *     more (a Redlock quorum needs an odd count to tolerate failures)
          */

@@ -29,6 +29,12 @@ import java.util.Optional;
 public final class ChildWorker {
     private ChildWorker() {}
 
+    /**
+     * Runs one command, then exits (0 unless stated otherwise above).
+     *
+     * @param args the command and its arguments, as listed above
+     * @throws Exception if the arguments are bad, the store fails, or a wait is interrupted
+     */
     public static void main(String[] args) throws Exception {
         try (LockProvider provider = LockProvider.open(args[1])) {
             switch (args[0]) {

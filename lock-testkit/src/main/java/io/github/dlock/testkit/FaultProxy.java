@@ -56,9 +56,15 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     /**
-     * Starts a proxy to {@code host:port} in {@link Mode#PASS}.
+     * Starts a proxy to {@code host:port} in {@link Mode#PASS}. The server is connected to
+     * (within 5 s) for each client connection, not now.
      *
+     * @param host the server's host
+     * @param port the server's port
+     * @return the running proxy; close it when done
      * @throws UncheckedIOException if no loopback port could be bound
+     * @throws NullPointerException if {@code host} is null
+     * @throws IllegalArgumentException if {@code port} is outside 0 to 65535
      */
     public static FaultProxy start(String host, int port) {
         Objects.requireNonNull(host, "host");
@@ -69,17 +75,30 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    /** The loopback port clients connect to. */
+    /**
+     * The loopback port clients connect to.
+     *
+     * @return the port the proxy listens on
+     */
     public int port() {
         return listener.getLocalPort();
     }
 
-    /** {@code 127.0.0.1:port}, the address to give the client instead of the server's. */
+    /**
+     * {@code 127.0.0.1:port}, the address to give the client instead of the server's.
+     *
+     * @return the proxy's address as {@code host:port}
+     */
     public String address() {
         return "127.0.0.1:" + port();
     }
 
-    /** Switches to {@code mode} for open and new connections; {@link Mode#REFUSE} resets the open ones. */
+    /**
+     * Switches to {@code mode} for open and new connections; {@link Mode#REFUSE} resets the open ones.
+     *
+     * @param mode what to do with traffic from now on
+     * @throws NullPointerException if {@code mode} is null
+     */
     public void mode(Mode mode) {
         this.mode = Objects.requireNonNull(mode, "mode");
         if (mode == Mode.REFUSE) sockets.forEach(FaultProxy::reset);
@@ -91,7 +110,14 @@ public final class FaultProxy implements AutoCloseable {
         mode = Mode.PASS;
     }
 
-    /** Delays every forwarded chunk by {@code delay} (in both directions); zero for none. */
+    /**
+     * Delays every forwarded chunk by {@code delay} (in both directions); zero for none.
+     * Where a {@link #delayNewConnections} delay also applies, the longer of the two counts.
+     *
+     * @param delay the pause before each chunk is forwarded
+     * @throws IllegalArgumentException if {@code delay} is negative
+     * @throws NullPointerException if {@code delay} is null
+     */
     public void delay(Duration delay) {
         Objects.requireNonNull(delay, "delay");
         if (delay.isNegative()) throw new IllegalArgumentException("delay must not be negative: " + delay);
@@ -101,7 +127,12 @@ public final class FaultProxy implements AutoCloseable {
     /**
      * Delays every chunk of connections accepted from now on by {@code delay}, in both
      * directions (open connections keep their pace): e.g. a client's new connections are
-     * slow while its pooled one is not.
+     * slow while its pooled one is not. Where a {@link #delay} also applies, the longer of the
+     * two counts.
+     *
+     * @param delay the pause before each chunk of a new connection is forwarded; zero for none
+     * @throws IllegalArgumentException if {@code delay} is negative
+     * @throws NullPointerException if {@code delay} is null
      */
     public void delayNewConnections(Duration delay) {
         Objects.requireNonNull(delay, "delay");
@@ -109,6 +140,11 @@ public final class FaultProxy implements AutoCloseable {
         this.newConnectionDelayNanos = delay.toNanos();
     }
 
+    /**
+     * The current mode.
+     *
+     * @return what the proxy does with traffic now
+     */
     public Mode mode() {
         return mode;
     }

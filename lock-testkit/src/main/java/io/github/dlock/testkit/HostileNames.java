@@ -10,6 +10,12 @@ import java.util.List;
 public final class HostileNames {
     private HostileNames() {}
 
+    /**
+     * Every hostile name, each distinct from the others (the case and normalization variants
+     * included).
+     *
+     * @return an immutable list of the names
+     */
     public static List<String> all() {
         return List.of("../../etc/passwd", "/abs", "a\\b", "a/b", "nul\u0000byte", "x".repeat(10_000), "y".repeat(10_000) + "z",
                 "emoji \uD83D\uDD12 lock", "Case", "case", "CASE", ".", "..", "...", "*?[]", "' OR 1=1 --", "\"; DROP TABLE x; --",

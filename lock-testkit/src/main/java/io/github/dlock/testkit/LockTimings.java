@@ -13,7 +13,14 @@ import java.util.concurrent.CountDownLatch;
 public final class LockTimings {
     private LockTimings() {}
 
-    /** Uncontended tryAcquire + release cycles per second over {@code millis}. */
+    /**
+     * Uncontended tryAcquire + release cycles per second over {@code millis}.
+     *
+     * @param lock a lock nobody else takes meanwhile
+     * @param millis how long to run the cycles
+     * @return cycles per second
+     * @throws java.util.NoSuchElementException if an attempt finds the lock taken
+     */
     public static double acquireReleaseRate(DistributedLock lock, long millis) {
         long end = System.nanoTime() + millis * 1_000_000;
         long n = 0;
@@ -28,6 +35,14 @@ public final class LockTimings {
     /**
      * Nanoseconds from a release by {@code holderSide} to a thread waiting on {@code waiterSide}
      * holding the lock, {@code samples} times. {@code settleMillis} lets the waiter start waiting.
+     * Each sample starts a new platform thread for the waiter.
+     *
+     * @param holderSide the lock the calling thread takes and releases
+     * @param waiterSide the lock, possibly of another provider, that the waiting thread takes
+     * @param samples how many handoffs to measure
+     * @param settleMillis the pause between starting the waiter and releasing
+     * @return the latency of each handoff, in nanoseconds, in the order measured
+     * @throws InterruptedException if the calling thread is interrupted
      */
     public static long[] handoffNanos(DistributedLock holderSide, DistributedLock waiterSide, int samples, long settleMillis)
             throws InterruptedException {
@@ -55,7 +70,13 @@ public final class LockTimings {
         return latencies;
     }
 
-    /** {@code "p50 x ms  p90 y ms  p99 z ms  (n=N)"}. */
+    /**
+     * {@code "p50 x ms  p90 y ms  p99 z ms  (n=N)"}.
+     *
+     * @param nanos the samples, in nanoseconds, in any order; not modified
+     * @return the summary line
+     * @throws ArrayIndexOutOfBoundsException if {@code nanos} is empty
+     */
     public static String percentiles(long[] nanos) {
         long[] s = nanos.clone();
         Arrays.sort(s);
@@ -63,6 +84,13 @@ public final class LockTimings {
                 s[(int) (s.length * 0.99)] / 1e6, s.length);
     }
 
+    /**
+     * The median: for an even count, the upper of the two middle values.
+     *
+     * @param values the values, in any order; not modified
+     * @return the median
+     * @throws ArrayIndexOutOfBoundsException if {@code values} is empty
+     */
     public static double median(double[] values) {
         double[] s = values.clone();
         Arrays.sort(s);

@@ -447,6 +447,8 @@ public abstract class MutexConformance extends ConformanceTestBase {
     /**
      * Threads in {@link #twoThousandThreads_twoAcquisitionsEach_overTenLocks_allComplete_onVirtualThreadsWhereAvailable};
      * a backend lowers it only for a capacity limit it documents.
+     *
+     * @return the number of threads; 2000 by default
      */
     protected int manyThreadsCount() {
         return 2000;

@@ -24,7 +24,11 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class NameFuzzConformance extends ConformanceTestBase {
 
-    /** How many locks the backend can hold at once in one provider (each costs a connection in some modes). */
+    /**
+     * How many locks the backend can hold at once in one provider (each costs a connection in some modes).
+     *
+     * @return the limit; {@link Integer#MAX_VALUE} (none) by default
+     */
     protected int maxHeldAtOnce() {
         return Integer.MAX_VALUE;
     }

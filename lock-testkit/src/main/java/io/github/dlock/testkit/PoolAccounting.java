@@ -14,7 +14,13 @@ public final class PoolAccounting {
 
     /**
      * Waits up to {@code within} for {@code inUse} to fall to {@code baseline}.
+     * Polls every 20 ms.
      *
+     * @param what names the check in the failure message
+     * @param baseline the count before the fault
+     * @param inUse reads the pool's count of connections in use
+     * @param within the longest wait
+     * @throws InterruptedException if interrupted while waiting
      * @throws AssertionError naming {@code what} and the last count if it did not
      */
     public static void assertBackToBaseline(String what, int baseline, IntSupplier inUse, Duration within) throws InterruptedException {

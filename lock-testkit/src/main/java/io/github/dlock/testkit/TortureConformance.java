@@ -22,15 +22,28 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class TortureConformance {
 
-    /** The store under test; workers open {@link ConformanceBackend#providerUrl()}. */
+    /**
+     * The store under test; workers open {@link ConformanceBackend#providerUrl()}.
+     *
+     * @return the backend
+     */
     protected abstract ConformanceBackend backend();
 
-    /** Server-side faults to inject besides killing workers (default none). */
+    /**
+     * Server-side faults to inject besides killing workers (default none).
+     *
+     * @return the faults; with none, the run must show no overlap, lost update or stale write
+     *     at all
+     */
     protected List<Torture.Fault> faults() {
         return List.of();
     }
 
-    /** How long after a fault a holder may not yet know its lock is gone (lease, keep-alive). */
+    /**
+     * How long after a fault a holder may not yet know its lock is gone (lease, keep-alive).
+     *
+     * @return the window; {@link Duration#ZERO} by default
+     */
     protected Duration faultWindow() {
         return Duration.ZERO;
     }

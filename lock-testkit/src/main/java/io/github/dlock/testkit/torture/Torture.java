@@ -24,8 +24,20 @@ public final class Torture {
 
     /** A server-side fault the backend can inject; it may break leases, so overlaps right after it are tolerated. */
     public interface Fault {
+        /**
+         * The fault's name in the injector log and the report.
+         *
+         * @return a short name without tabs or line breaks, e.g. {@code restart}
+         */
         String name();
 
+        /**
+         * Injects the fault and returns when it is over (e.g. once the restarted server is up
+         * again); runs on the thread that runs the session. Overlaps that begin between the call
+         * and the fault window after its return are reported apart.
+         *
+         * @throws Exception if the fault cannot be injected; it ends the session
+         */
         void inject() throws Exception;
     }
 
@@ -35,8 +47,17 @@ public final class Torture {
      * Runs for {@code duration}.
      *
      * @param url provider URL; each worker appends {@code owner=torture-N}
+     * @param dir where the workers and the injector write their logs (created if absent)
+     * @param workers how many worker processes run at once
+     * @param duration how long the session runs
+     * @param faults the backend's server-side faults; when not empty, about four events in ten
+     *     are such a fault instead of a kill (the first event is always a kill)
      * @param faultWindow how long after a server fault a lock may still be believed held by a
      *     holder that lost it (lease, keep-alive) — overlaps in that window are reported apart
+     * @param seed seeds the choice of events, their timing and the workers' own randomness
+     * @return what the logs show
+     * @throws Exception if a worker cannot be started or never reports ready, a fault fails, or
+     *     the logs cannot be written or read
      */
     public static TortureCheck.Report run(String url, Path dir, int workers, Duration duration, List<Fault> faults, Duration faultWindow, long seed)
             throws Exception {

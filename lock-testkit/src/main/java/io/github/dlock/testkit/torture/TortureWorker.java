@@ -33,6 +33,13 @@ public final class TortureWorker {
 
     private TortureWorker() {}
 
+    /**
+     * Runs the worker until its deadline; prints {@code READY} once its provider is open.
+     *
+     * @param args {@code URL DIR WORKER SECONDS SEED}, as above
+     * @throws Exception if the arguments are bad, the provider cannot be opened, or the log
+     *     cannot be written
+     */
     public static void main(String[] args) throws Exception {
         String url = args[0];
         Path dir = Path.of(args[1]);
