@@ -88,15 +88,18 @@ public final class LockSet implements AutoCloseable {
         List<DistributedLock> ordered = new ArrayList<>(List.of(locks));
         ordered.sort(ORDER);
         List<LockHandle> taken = new ArrayList<>(ordered.size());
-        boolean complete = false;
         try {
             for (DistributedLock lock : ordered) {
                 taken.add(lock.acquire(Duration.ofNanos(deadline.remainingNanos())));
             }
-            complete = true;
             return new LockSet(taken);
-        } finally {
-            if (!complete) releaseAll(taken);
+        } catch (Throwable failure) {
+            try {
+                releaseAll(taken);
+            } catch (RuntimeException giveBackFailed) {
+                failure.addSuppressed(giveBackFailed); // why the set was not acquired comes first
+            }
+            throw failure;
         }
     }
 

@@ -40,11 +40,11 @@ public final class RetryStrategy {
      *
      * @param delay the pause between attempts
      * @return a strategy without jitter or attempt limit
-     * @throws IllegalArgumentException if {@code delay} is not positive
+     * @throws IllegalArgumentException if {@code delay} is not positive or longer than a day
      * @throws NullPointerException if {@code delay} is null
      */
     public static RetryStrategy fixed(Duration delay) {
-        long d = requirePositive(delay, "delay").toNanos();
+        long d = pause(delay, "delay");
         return new RetryStrategy(Shape.FIXED, d, 0, d, 0, 0);
     }
 
@@ -55,14 +55,14 @@ public final class RetryStrategy {
      * @param step what each later pause adds
      * @param max the longest pause
      * @return a strategy without jitter or attempt limit
-     * @throws IllegalArgumentException if a duration is not positive, or {@code max} is less
+     * @throws IllegalArgumentException if a duration is not positive or longer than a day, or {@code max} is less
      *     than {@code initial}
      * @throws NullPointerException if a duration is null
      */
     public static RetryStrategy linear(Duration initial, Duration step, Duration max) {
-        long i = requirePositive(initial, "initial").toNanos();
-        long s = requirePositive(step, "step").toNanos();
-        long m = requirePositive(max, "max").toNanos();
+        long i = pause(initial, "initial");
+        long s = pause(step, "step");
+        long m = pause(max, "max");
         if (m < i) throw new IllegalArgumentException("max must be >= initial: max=" + max + ", initial=" + initial);
         return new RetryStrategy(Shape.LINEAR, i, s, m, 0, 0);
     }
@@ -74,13 +74,13 @@ public final class RetryStrategy {
      * @param initial the first pause (before jitter)
      * @param max the longest pause (before jitter)
      * @return a strategy with a jitter of 0.5 and no attempt limit
-     * @throws IllegalArgumentException if a duration is not positive, or {@code max} is less
+     * @throws IllegalArgumentException if a duration is not positive or longer than a day, or {@code max} is less
      *     than {@code initial}
      * @throws NullPointerException if a duration is null
      */
     public static RetryStrategy exponential(Duration initial, Duration max) {
-        long i = requirePositive(initial, "initial").toNanos();
-        long m = requirePositive(max, "max").toNanos();
+        long i = pause(initial, "initial");
+        long m = pause(max, "max");
         if (m < i) throw new IllegalArgumentException("max must be >= initial: max=" + max + ", initial=" + initial);
         return new RetryStrategy(Shape.EXPONENTIAL, i, 0, m, 0.5, 0);
     }
@@ -209,5 +209,14 @@ public final class RetryStrategy {
                 + (shape == Shape.LINEAR ? ", step=" + Duration.ofNanos(stepNanos) : "")
                 + ", max=" + Duration.ofNanos(maxNanos) + ", jitter=" + jitter;
         return s + (maxAttempts > 0 ? ", maxAttempts=" + maxAttempts : "") + ")";
+    }
+
+    /** The longest pause a strategy may make: a day (longer ones are mistakes, and overflowed nanoseconds). */
+    private static final Duration MAX_PAUSE = Duration.ofDays(1);
+
+    private static long pause(Duration d, String argument) {
+        requirePositive(d, argument);
+        if (d.compareTo(MAX_PAUSE) > 0) throw new IllegalArgumentException(argument + " must be at most " + MAX_PAUSE + ": " + d);
+        return d.toNanos();
     }
 }

@@ -12,6 +12,25 @@ class RetryStrategyTest {
     private static final long MS = 1_000_000;
 
     @Test
+    void absurdPauses_areRejectedNamingTheArgument_notAnArithmeticOverflow() {
+        Duration huge = Duration.ofSeconds(10_000_000_000L);
+        Duration twoDays = Duration.ofDays(2);
+        for (Duration bad : new Duration[] {huge, twoDays}) {
+            assertArgument("delay", () -> RetryStrategy.fixed(bad));
+            assertArgument("max", () -> RetryStrategy.linear(Duration.ofMillis(1), Duration.ofMillis(1), bad));
+            assertArgument("step", () -> RetryStrategy.linear(Duration.ofMillis(1), bad, Duration.ofSeconds(1)));
+            assertArgument("max", () -> RetryStrategy.exponential(Duration.ofMillis(1), bad));
+        }
+        assertArgument("retry", () -> RetryStrategy.parse("fixed:10000000000s", "retry"));
+        RetryStrategy.fixed(Duration.ofDays(1));
+    }
+
+    private static void assertArgument(String argument, org.junit.jupiter.api.function.Executable call) {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, call);
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(argument), "message does not name " + argument + ": " + e.getMessage());
+    }
+
+    @Test
     void fixed_andLinear_growAsDeclared() {
         RetryStrategy fixed = RetryStrategy.fixed(Duration.ofMillis(10));
         assertEquals(10 * MS, fixed.delayNanos(1));

@@ -42,6 +42,24 @@ public final class Arguments {
         return d;
     }
 
+    /**
+     * A duration a backend counts in whole milliseconds: at least 1 ms (shorter ones would round
+     * to 0, which drivers take as "no limit") and at most {@code max}.
+     *
+     * @param d the duration
+     * @param argument its name, for the message
+     * @param max the longest accepted
+     * @return {@code d}
+     * @throws IllegalArgumentException if {@code d} is shorter than 1 ms or longer than {@code max}
+     * @throws NullPointerException if {@code d} is null
+     */
+    public static Duration requireMillis(Duration d, String argument, Duration max) {
+        Objects.requireNonNull(d, argument);
+        if (d.compareTo(Duration.ofMillis(1)) < 0) throw new IllegalArgumentException(argument + " must be at least 1 ms: " + d);
+        if (d.compareTo(max) > 0) throw new IllegalArgumentException(argument + " must be at most " + max + ": " + d);
+        return d;
+    }
+
     public static Duration requireNonNegative(Duration d, String argument) {
         Objects.requireNonNull(d, argument);
         if (d.isNegative()) throw new IllegalArgumentException(argument + " must not be negative: " + d);

@@ -33,6 +33,19 @@ class LockSetTest {
     }
 
     @Test
+    void aFailingGiveBack_doesNotHideWhyTheSetWasNotAcquired() throws Exception {
+        try (MemoryBackend backend = new MemoryBackend(); io.github.dlock.LockHandle held = backend.lock("b").acquire()) {
+            backend.failReleases = true;
+            io.github.dlock.LockTimeoutException e = assertThrows(io.github.dlock.LockTimeoutException.class,
+                    () -> LockSet.acquireAll(Duration.ofMillis(100), backend.lock("a"), backend.lock("b")));
+            assertEquals(1, e.getSuppressed().length, "the give-back's failure should ride along as suppressed");
+            assertTrue(e.getSuppressed()[0].getMessage().contains("failed to confirm"), e.getSuppressed()[0].getMessage());
+            assertEquals(0, backend.holders("a"));
+            backend.failReleases = false;
+        }
+    }
+
+    @Test
     void sameNameInDifferentKindsOrProviders_isNoDuplicate() throws Exception {
         try (MemoryBackend one = new MemoryBackend(); MemoryBackend two = new MemoryBackend();
                 LockSet set = LockSet.acquireAll(Duration.ofSeconds(5), one.lock("a"), one.semaphore("a", 2), two.lock("a"))) {

@@ -20,6 +20,8 @@ final class MemoryBackend implements AutoCloseable {
     private final ConcurrentHashMap<String, AtomicInteger> taken = new ConcurrentHashMap<>();
     private final WakeSignal released = new WakeSignal();
     private final AtomicLong tokens = new AtomicLong();
+    /** When set, releases fail in the store (after giving the count back, as a store that dropped the reply). */
+    volatile boolean failReleases;
     /** The most recent hold granted (to make it lost in tests). */
     volatile Held last;
     private final RetryStrategy retry = RetryStrategy.fixed(Duration.ofMillis(50));
@@ -66,6 +68,7 @@ final class MemoryBackend implements AutoCloseable {
             backendReleases.incrementAndGet();
             count.decrementAndGet();
             released.signalAll();
+            if (failReleases) throw new io.github.dlock.LockBackendException("test: the store failed to confirm the release");
         }
     }
 }

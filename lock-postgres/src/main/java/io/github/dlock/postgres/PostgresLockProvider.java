@@ -214,7 +214,7 @@ public final class PostgresLockProvider implements LockProvider {
         runtime.ensureOpen();
         Connection c = borrowForQuery(); // borrowing created the fencing sequence if it was absent
         connections.giveBack(c);
-        return new PostgresTransactionLocks(prefix, connections);
+        return new PostgresTransactionLocks(prefix, connections, runtime);
     }
 
     /**
@@ -367,11 +367,6 @@ public final class PostgresLockProvider implements LockProvider {
             if (!set.add(option)) throw new IllegalStateException(option + " was already set");
         }
 
-        private static Duration atMostADay(Duration d, String argument) {
-            if (d.compareTo(MAX_SETTING) > 0) throw new IllegalArgumentException(argument + " must be at most " + MAX_SETTING + ": " + d);
-            return d;
-        }
-
         /**
          * {@code jdbc:postgresql://host:port/db}; the provider pools connections with HikariCP.
          *
@@ -459,13 +454,13 @@ public final class PostgresLockProvider implements LockProvider {
          *
          * @param timeout the longest wait for a connection, at most a day
          * @return this builder
-         * @throws IllegalArgumentException if {@code timeout} is not positive or longer than a day
+         * @throws IllegalArgumentException if {@code timeout} is shorter than 1 ms or longer than a day
          * @throws NullPointerException if {@code timeout} is null
          * @throws IllegalStateException if the timeout was already set
          */
         public Builder timeout(Duration timeout) {
             once("timeout");
-            this.timeout = atMostADay(Arguments.requirePositive(timeout, "timeout"), "timeout");
+            this.timeout = Arguments.requireMillis(timeout, "timeout", MAX_SETTING);
             return this;
         }
 
@@ -475,14 +470,14 @@ public final class PostgresLockProvider implements LockProvider {
          * @param keepAlive the pause between probe rounds, counted in whole milliseconds; at most
          *     a day
          * @return this builder
-         * @throws IllegalArgumentException if {@code keepAlive} is not positive or longer than a
+         * @throws IllegalArgumentException if {@code keepAlive} is shorter than 1 ms or longer than a
          *     day
          * @throws NullPointerException if {@code keepAlive} is null
          * @throws IllegalStateException if the keep-alive was already set
          */
         public Builder keepAlive(Duration keepAlive) {
             once("keepAlive");
-            this.keepAlive = atMostADay(Arguments.requirePositive(keepAlive, "keepAlive"), "keepAlive");
+            this.keepAlive = Arguments.requireMillis(keepAlive, "keepAlive", MAX_SETTING);
             return this;
         }
 

@@ -3,6 +3,7 @@ package io.github.dlock.postgres;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.LockTimeoutException;
 import io.github.dlock.internal.Arguments;
+import io.github.dlock.internal.ProviderRuntime;
 import io.github.dlock.spi.Deadline;
 import io.github.dlock.spi.Ticker;
 import java.sql.Connection;
@@ -35,8 +36,10 @@ public final class PostgresTransactionLocks {
     private final String prefix;
     private final String sequence;
     private final PostgresConnections connections;
+    private final ProviderRuntime runtime;
 
-    PostgresTransactionLocks(String prefix, PostgresConnections connections) {
+    PostgresTransactionLocks(String prefix, PostgresConnections connections, ProviderRuntime runtime) {
+        this.runtime = runtime;
         this.prefix = prefix;
         this.sequence = connections.sequence();
         this.connections = connections;
@@ -56,6 +59,7 @@ public final class PostgresTransactionLocks {
      *     already aborted)
      */
     public OptionalLong tryLock(Connection connection, String name) {
+        runtime.ensureOpen(); // before anything touches the caller's transaction
         long key = keyFor(connection, name);
         try (PreparedStatement ps = connection.prepareStatement(
                 "SELECT CASE WHEN pg_try_advisory_xact_lock(?) THEN nextval('" + sequence + "') ELSE 0 END")) {
@@ -89,8 +93,10 @@ public final class PostgresTransactionLocks {
      * @throws IllegalArgumentException if the connection is in auto-commit mode, the name is
      *     blank, too long or malformed Unicode, or {@code timeout} is negative
      * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if the provider is closed (the caller's transaction is left untouched)
      */
     public long lock(Connection connection, String name, Duration timeout) throws InterruptedException {
+        runtime.ensureOpen(); // before the savepoint and the settings are put into the caller's transaction
         Arguments.requireNonNegative(timeout, "timeout");
         long key = keyFor(connection, name);
         Deadline deadline = Deadline.after(timeout, Ticker.system());

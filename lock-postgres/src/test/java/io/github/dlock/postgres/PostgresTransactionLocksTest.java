@@ -8,6 +8,7 @@ import io.github.dlock.LockProvider;
 import io.github.dlock.LockTimeoutException;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
@@ -44,6 +45,30 @@ class PostgresTransactionLocksTest {
             assertTrue(locks.transactionLocks().tryLock(b, name).getAsLong() > token);
             b.rollback();
             locks.lock(name).tryAcquire().orElseThrow().release();
+        }
+    }
+
+    @Test
+    void afterClose_lockAndTryLock_throwIllegalStateException_andLeaveTheCallersTransactionAlone() throws Exception {
+        PostgresTransactionLocks tx;
+        try (PostgresLockProvider locks = provider()) {
+            tx = locks.transactionLocks();
+        }
+        try (Connection c = PostgresBackend.jdbc()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL lock_timeout = '7s'");
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> tx.lock(c, name, Duration.ofSeconds(1)));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> tx.tryLock(c, name));
+            assertEquals("7s", scalar(c, "SELECT current_setting('lock_timeout')"), "the caller's settings were changed");
+            assertEquals("0", scalar(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"));
+            try (Statement s = c.createStatement()) {
+                SQLException noSavepoint = assertThrows(SQLException.class, () -> s.execute("RELEASE SAVEPOINT dlock_wait"));
+                assertEquals("3B001", noSavepoint.getSQLState(), "dlock's savepoint was left in the caller's transaction");
+            }
+            c.rollback();
         }
     }
 

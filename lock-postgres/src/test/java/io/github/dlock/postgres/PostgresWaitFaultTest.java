@@ -221,6 +221,19 @@ class PostgresWaitFaultTest {
     }
 
     @Test
+    void builder_subMillisecondDurations_areRejectedAtOnce_notAfterThePoolExists() {
+        // keepAlive(500 µs) passed, then build() threw from scheduleWithFixedDelay(0 ms) with its HikariCP pool already open
+        for (String argument : List.of("keepAlive", "timeout")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+                PostgresLockProvider.Builder b = PostgresLockProvider.builder();
+                if (argument.equals("keepAlive")) b.keepAlive(Duration.ofNanos(500_000));
+                else b.timeout(Duration.ofNanos(500_000));
+            });
+            assertTrue(e.getMessage().contains(argument), e.getMessage());
+        }
+    }
+
+    @Test
     void builder_rejectsATooSmallPool_andDoubleSetOptions() {
         assertThrows(IllegalArgumentException.class, () -> PostgresLockProvider.builder().poolSize(1));
         assertThrows(IllegalStateException.class, () -> PostgresLockProvider.builder().poolSize(4).poolSize(5));

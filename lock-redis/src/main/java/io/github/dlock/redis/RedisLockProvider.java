@@ -592,13 +592,13 @@ public final class RedisLockProvider implements LockProvider {
          *
          * @param timeout the timeout; passed to the client in whole milliseconds
          * @return this builder
-         * @throws IllegalArgumentException if {@code timeout} is not positive
+         * @throws IllegalArgumentException if {@code timeout} is shorter than 1 ms or longer than a day
          * @throws NullPointerException if {@code timeout} is null
          * @throws IllegalStateException if the timeout was already set
          */
         public Builder timeout(Duration timeout) {
             if (timeoutSet) throw new IllegalStateException("timeout was already set to " + this.timeout);
-            this.timeout = Arguments.requirePositive(timeout, "timeout");
+            this.timeout = Arguments.requireMillis(timeout, "timeout", Duration.ofDays(1));
             timeoutSet = true;
             return this;
         }
@@ -612,7 +612,7 @@ public final class RedisLockProvider implements LockProvider {
          * @param timeout the longest wait for the replicas, in whole milliseconds
          * @return this builder
          * @throws IllegalArgumentException if {@code replicas} is negative or {@code timeout} is
-         *     not positive
+         *     shorter than 1 ms or longer than a day
          * @throws NullPointerException if {@code timeout} is null
          * @throws IllegalStateException if this was already set
          */
@@ -620,7 +620,7 @@ public final class RedisLockProvider implements LockProvider {
             if (replicasSet) throw new IllegalStateException("waitForReplicas was already set");
             if (replicas < 0) throw new IllegalArgumentException("replicas must not be negative: " + replicas);
             this.replicas = replicas;
-            this.replicaTimeout = Arguments.requirePositive(timeout, "timeout");
+            this.replicaTimeout = Arguments.requireMillis(timeout, "timeout", Duration.ofDays(1));
             replicasSet = true;
             return this;
         }

@@ -39,6 +39,20 @@ class RedisMisuseTest {
     }
 
     @Test
+    void builderDurations_belowAMillisecondOrAboveADay_areRejectedNamingTheArgument() {
+        // sub-millisecond timeouts became 0 ms (no timeout at all in Jedis), 2^31 ms and more overflowed, WAIT n 0 blocks forever
+        for (java.time.Duration bad : List.of(java.time.Duration.ofNanos(500_000), java.time.Duration.ofDays(2), java.time.Duration.ofDays(30))) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> RedisLockProvider.builder().timeout(bad), "timeout " + bad);
+            assertTrue(e.getMessage().contains("timeout"), e.getMessage());
+            IllegalArgumentException r = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> RedisLockProvider.builder().waitForReplicas(1, bad), "replica timeout " + bad);
+            assertTrue(r.getMessage().contains("timeout"), r.getMessage());
+        }
+        RedisLockProvider.builder().timeout(java.time.Duration.ofMillis(1)).waitForReplicas(1, java.time.Duration.ofDays(1));
+    }
+
+    @Test
     void extendWithAbsurdDurations_isAnIllegalArgumentNamingTheBound_andTheLockIsUntouched() throws Exception {
         try (LockProvider locks = LockProvider.open(url()); LockProvider other = LockProvider.open(url())) {
             LockHandle h = locks.lock("extend").acquire();
