@@ -34,7 +34,10 @@ import org.springframework.expression.EvaluationException;
 import org.springframework.expression.Expression;
 import org.springframework.expression.ParseException;
 import org.springframework.expression.ParserContext;
+import org.springframework.core.convert.TypeDescriptor;
+import org.springframework.expression.TypeConverter;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.expression.spel.support.StandardTypeConverter;
 
 /**
  * Applies {@link Locked}: acquires the named mutex of the {@link LockProvider} bean, runs the
@@ -51,6 +54,7 @@ public class LockedAspect implements Ordered {
     private static final Pattern BARE_NUMBER = Pattern.compile("[+-]?\\d+");
     private static final ParameterNameDiscoverer PARAMETER_NAMES = new StandardReflectionParameterNameDiscoverer();
     private static final SpelExpressionParser PARSER = new SpelExpressionParser();
+    private static final TypeConverter TO_TEXT = new ToTextConverter();
 
     private final ObjectProvider<LockProvider> providers;
     private final DlockProperties properties;
@@ -213,6 +217,7 @@ public class LockedAspect implements Ordered {
         String name(Method method, Object[] args, Object target, BeanFactory beanFactory) {
             MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(new Root(method, args, target), method, args, PARAMETER_NAMES);
             if (beanFactory != null) context.setBeanResolver(new BeanFactoryResolver(beanFactory));
+            context.setTypeConverter(TO_TEXT);
             String value;
             try {
                 value = name.getValue(context, String.class);
@@ -226,6 +231,29 @@ public class LockedAspect implements Ordered {
                 throw new IllegalArgumentException("@Locked on " + where + ": name '" + nameSource + "' evaluated to a blank name for these arguments");
             }
             return value;
+        }
+    }
+
+    /**
+     * SpEL's standard conversions, plus any value to text by {@link String#valueOf(Object)}: the
+     * parts of a name template ({@code day:#{#day}} with a {@code LocalDate}) need no converter.
+     */
+    private static final class ToTextConverter implements TypeConverter {
+        private final StandardTypeConverter standard = new StandardTypeConverter();
+
+        @Override
+        public boolean canConvert(TypeDescriptor sourceType, TypeDescriptor targetType) {
+            return standard.canConvert(sourceType, targetType) || isText(targetType);
+        }
+
+        @Override
+        public Object convertValue(Object value, TypeDescriptor sourceType, TypeDescriptor targetType) {
+            if (value != null && isText(targetType) && !standard.canConvert(sourceType, targetType)) return String.valueOf(value);
+            return standard.convertValue(value, sourceType, targetType);
+        }
+
+        private static boolean isText(TypeDescriptor type) {
+            return type != null && type.getType() == String.class;
         }
     }
 

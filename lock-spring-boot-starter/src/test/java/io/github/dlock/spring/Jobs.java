@@ -44,6 +44,12 @@ public class Jobs {
         return CurrentLock.handle().isPresent() && provider.lock("order:" + order.getId()).tryAcquire().isEmpty();
     }
 
+    /** A name made of a value that is not a String (formatted by its toString). */
+    @Locked(name = "day:#{#day}", timeout = "5s")
+    public boolean byDay(java.time.LocalDate day) {
+        return provider.lock("day:" + day).tryAcquire().isEmpty();
+    }
+
     @Locked(name = "#{#p0}-#{#p1 * 2}", timeout = "100ms")
     public String positional(String a, int b) {
         return CurrentLock.handle().map(h -> "held").orElse("not held");

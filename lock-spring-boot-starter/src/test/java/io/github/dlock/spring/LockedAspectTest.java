@@ -53,6 +53,11 @@ class LockedAspectTest {
     }
 
     @Test
+    void spelNameFromANonStringValue_usesItsToString() {
+        runner().run(context -> assertThat(context.getBean(Jobs.class).byDay(java.time.LocalDate.of(2026, 3, 1))).isTrue());
+    }
+
+    @Test
     void spelNameFromParametersByPosition() {
         runner().run(context -> {
             Jobs jobs = context.getBean(Jobs.class);
