@@ -5,6 +5,8 @@ final class ExitCodes {
     static final int OK = 0;
     /** A check failed (the demo's). */
     static final int CHECK_FAILED = 1;
+    /** {@code status}: nobody holds the lock (no permit is taken). */
+    static final int NOT_HELD = 1;
     /** Bad usage: unknown option, bad URL, scheme or duration. */
     static final int USAGE = 64;
     /** The backing store could not be reached or failed. */
