@@ -13,10 +13,10 @@ import picocli.CommandLine.ParameterException;
 /** {@code dlock}: run commands under distributed locks, see who holds them, watch a demo. */
 @Command(name = "dlock", mixinStandardHelpOptions = true, version = "dlock 0.1.0", usageHelpWidth = DlockCommand.HELP_WIDTH,
         description = "Runs a command while holding a distributed lock or semaphore permit, and shows who holds a lock.",
-        subcommands = {RunCommand.class, StatusCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, HoldCommand.class, StatusCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "URL: --url, else $DLOCK_URL, else file://<tmpdir>/dlock-<user> (no server needed).",
-            "", "Exit codes: the command's own; 64 bad usage; 69 lock store unavailable; 70 lock lost while the command ran; "
-                    + "75 (or --conflict-exit-code) not acquired within the timeout; 126/127 command not "
+            "", "Exit codes: the command's own; 64 bad usage; 69 lock store unavailable; 70 lock lost while the command ran "
+                    + "or the lock was held; 75 (or --conflict-exit-code) not acquired within the timeout; 126/127 command not "
                     + "executable / not found; status: 0 held, 1 free."})
 public final class DlockCommand {
     /** Help text wraps at 80 columns, whatever the terminal. */

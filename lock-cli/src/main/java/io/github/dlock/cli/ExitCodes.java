@@ -11,7 +11,7 @@ final class ExitCodes {
     static final int USAGE = 64;
     /** The backing store could not be reached or failed. */
     static final int UNAVAILABLE = 69;
-    /** The lock was lost while the command ran; the command was terminated. */
+    /** The lock was lost while the command ran (the command was terminated) or while {@code hold} held it. */
     static final int LOCK_LOST = 70;
     /** The lock was not acquired within the timeout. */
     static final int NOT_ACQUIRED = 75;

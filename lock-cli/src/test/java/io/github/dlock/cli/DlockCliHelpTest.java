@@ -17,8 +17,8 @@ class DlockCliHelpTest {
     @Test
     void helpOfEveryCommand_hasNoLineLongerThan80() throws Exception {
         List<String> tooLong = new ArrayList<>();
-        for (String[] args : List.of(new String[] {"--help"}, new String[] {"run", "--help"}, new String[] {"status", "--help"},
-                new String[] {"demo", "--help"}, new String[] {"help", "run"})) {
+        for (String[] args : List.of(new String[] {"--help"}, new String[] {"run", "--help"}, new String[] {"hold", "--help"},
+                new String[] {"status", "--help"}, new String[] {"demo", "--help"}, new String[] {"help", "run"})) {
             DlockProcess.Result r = DlockProcess.run(temp, args);
             assertEquals(0, r.exit(), String.join(" ", args) + ": " + r.err());
             assertTrue(r.out().lines().count() > 5, r.out());
@@ -30,7 +30,7 @@ class DlockCliHelpTest {
     @Test
     void topLevelHelp_listsEverySubcommand_andTheNewOptions() throws Exception {
         String help = DlockProcess.run(temp, "--help").out();
-        for (String s : List.of("run", "status", "demo", "--quiet", "--verbose")) assertTrue(help.contains(s), s + "\n" + help);
+        for (String s : List.of("run", "hold", "status", "demo", "--quiet", "--verbose")) assertTrue(help.contains(s), s + "\n" + help);
         String run = DlockProcess.run(temp, "run", "--help").out();
         for (String s : List.of("--conflict-exit-code", "--lease", "-c, --command")) assertTrue(run.contains(s), s + "\n" + run);
     }
