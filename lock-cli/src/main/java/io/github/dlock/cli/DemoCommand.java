@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
  * tokens only grew. Worker timestamps come from {@link System#nanoTime()}, which is one
  * clock for all processes on Linux and macOS.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, usageHelpWidth = DlockCommand.HELP_WIDTH,
         description = "Shows the library working: worker processes contend for a lock and a 2-permit semaphore; prints a timeline and a check.")
 final class DemoCommand implements Callable<Integer> {
     @ParentCommand
@@ -48,9 +48,10 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (workers < 2 || workers > 16) throw new ParameterException(spec.commandLine(), "--workers must be within [2, 16]: " + workers);
         if (rounds < 1 || rounds > 100) throw new ParameterException(spec.commandLine(), "--rounds must be within [1, 100]: " + rounds);
+        Messages messages = parent.messages(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         String url = parent.effectiveUrl();
-        try (io.github.dlock.LockProvider probe = parent.openProvider()) {
+        try (io.github.dlock.LockProvider probe = parent.openProvider(messages)) {
             probe.holders(DemoWorker.LOCK); // one round trip: fail fast, with exit 64 or 69 and one line, on a bad or unreachable store
         }
         out.printf("dlock demo: %d worker processes, each %d rounds of: mutex '%s', then one of %d permits of semaphore '%s'%n",

@@ -3,12 +3,13 @@ package io.github.dlock.cli;
 import io.github.dlock.DistributedLock;
 import io.github.dlock.LockHandle;
 import io.github.dlock.LockProvider;
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -16,68 +17,68 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code dlock run NAME [options] -- CMD [ARGS...]}. */
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Runs CMD while holding the lock NAME (or one of --permits permits) and exits with CMD's exit code.",
-            "CMD sees DLOCK_NAME and DLOCK_FENCING_TOKEN in its environment. If the lock is lost while CMD runs,",
-            "CMD is terminated and dlock exits 70. If the lock is not acquired within --timeout, dlock exits 75."})
+/** {@code dlock run NAME [options] (-c SHELL-STRING | -- CMD [ARGS...])}. */
+@Command(name = "run", mixinStandardHelpOptions = true, usageHelpWidth = DlockCommand.HELP_WIDTH,
+        description = {"Runs CMD (or -c's shell string) while holding the lock NAME (or one of --permits permits) and exits "
+                + "with CMD's exit code.",
+            "CMD sees DLOCK_NAME and DLOCK_FENCING_TOKEN in its environment. If the lock is lost while CMD runs, CMD is "
+                + "terminated and dlock exits 70. If the lock is not acquired within --timeout, dlock exits 75 (or "
+                + "--conflict-exit-code)."})
 final class RunCommand implements Callable<Integer> {
-    enum Mode { exclusive, read, write }
-
     @ParentCommand
     DlockCommand parent;
 
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    AcquireOptions acquire;
+
     @Parameters(index = "0", paramLabel = "NAME", description = "Lock name.")
     String name;
 
-    @Parameters(index = "1..*", arity = "1..*", paramLabel = "CMD", description = "Command and arguments (after --).")
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "CMD", description = "Command and arguments (after --).")
     List<String> command;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "How long to wait for the lock: 250ms, 30s, 5m, PT1M; 0 tries once. Default: wait as long as it takes.")
-    Duration timeout;
-
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "exclusive",
-            description = "exclusive (a mutex), read or write (sides of a reader-writer lock). Default: ${DEFAULT-VALUE}.")
-    Mode mode;
-
-    @Option(names = "--permits", paramLabel = "N", description = "Take one of N permits of semaphore NAME instead of a mutex.")
-    Integer permits;
+    @Option(names = {"-c", "--command"}, paramLabel = "SHELL-STRING",
+            description = "Run SHELL-STRING with /bin/sh -c (cmd /c on Windows) instead of CMD.")
+    String shellCommand;
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter err = spec.commandLine().getErr();
-        if (permits != null && permits <= 0) throw new ParameterException(spec.commandLine(), "--permits must be positive: " + permits);
-        if (permits != null && mode != Mode.exclusive) {
-            throw new ParameterException(spec.commandLine(), "--permits takes a semaphore permit; it cannot be combined with --mode " + mode);
-        }
-        try (LockProvider provider = parent.openProvider()) {
-            DistributedLock lock = lockFor(provider);
-            Optional<LockHandle> acquired = timeout == null ? Optional.of(lock.acquire()) : lock.tryAcquire(timeout);
-            if (acquired.isEmpty()) {
-                err.println("dlock: " + what() + " was not acquired within " + timeout.toString().substring(2).toLowerCase());
-                return ExitCodes.NOT_ACQUIRED;
-            }
+        Messages messages = parent.messages(spec.commandLine());
+        acquire.validate(spec.commandLine());
+        List<String> argv = argv();
+        try (LockProvider provider = acquire.open(parent, spec.commandLine(), messages)) {
+            DistributedLock lock = acquire.lockFor(provider, name);
+            Optional<LockHandle> acquired = acquire.acquire(lock, name, messages);
+            if (acquired.isEmpty()) return acquire.notAcquiredExitCode();
+            long held = System.nanoTime();
+            int exit;
             try (LockHandle handle = acquired.get()) {
-                return new GuardedProcess(command, handle, err).run();
+                exit = new GuardedProcess(argv, handle, messages.err()).run();
             }
+            messages.verbose("released " + acquire.what(name) + " after holding it " + Messages.seconds(Duration.ofNanos(System.nanoTime() - held))
+                    + "; exit code " + exit);
+            return exit;
         }
     }
 
-    private DistributedLock lockFor(LockProvider provider) {
-        if (permits != null) return provider.semaphore(name, permits);
-        switch (mode) {
-            case read: return provider.readWriteLock(name).readLock();
-            case write: return provider.readWriteLock(name).writeLock();
-            default: return provider.lock(name);
+    /**
+     * The command to run: CMD, or the shell running -c's string.
+     *
+     * @throws ParameterException (exit 64) unless exactly one of them is given
+     */
+    private List<String> argv() {
+        boolean hasCommand = command != null && !command.isEmpty();
+        if (shellCommand != null && hasCommand) {
+            throw new ParameterException(spec.commandLine(), "give either -c SHELL-STRING or -- CMD [ARGS...], not both");
         }
-    }
-
-    private String what() {
-        if (permits != null) return "a permit of semaphore " + DlockCommand.describe(name) + " (" + permits + " permits)";
-        return (mode == Mode.exclusive ? "lock " : mode + " lock ") + DlockCommand.describe(name);
+        if (shellCommand == null && !hasCommand) {
+            throw new ParameterException(spec.commandLine(), "missing the command: give -- CMD [ARGS...] or -c SHELL-STRING");
+        }
+        if (hasCommand) return command;
+        boolean windows = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
+        return windows ? List.of("cmd", "/c", shellCommand) : List.of("/bin/sh", "-c", shellCommand);
     }
 }

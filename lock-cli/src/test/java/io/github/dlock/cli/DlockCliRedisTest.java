@@ -24,12 +24,13 @@ import redis.clients.jedis.RedisProtocol;
 class DlockCliRedisTest {
     @TempDir
     Path temp;
+    private String base;
     private String url;
     private String prefix;
 
     @BeforeEach
     void setUp() {
-        String base = System.getenv().getOrDefault("DLOCK_REDIS_URL", "redis://127.0.0.1:6379");
+        base = System.getenv().getOrDefault("DLOCK_REDIS_URL", "redis://127.0.0.1:6379");
         prefix = "clitest-" + UUID.randomUUID().toString().substring(0, 8);
         url = base + (base.contains("?") ? "&" : "?") + "lease=3s&prefix=" + prefix;
         try (Jedis j = jedis()) {
@@ -74,6 +75,47 @@ class DlockCliRedisTest {
         DlockProcess.Result result = run.finish();
         assertEquals(ExitCodes.LOCK_LOST, result.exit(), result.err());
         assertTrue(result.err().contains("lost"), result.err());
+    }
+
+    @Test
+    void lease_setsTheLeaseOnRedis_andStatusJsonShowsWhatIsLeft() throws Exception {
+        String noLease = base + (base.contains("?") ? "&" : "?") + "prefix=" + prefix;
+        DlockProcess hold = start("--url", noLease, "hold", "leased", "--lease", "2s");
+        assertTrue(hold.awaitFirstLine().startsWith("held leased token="));
+        try (Jedis j = jedis()) {
+            long pttl = j.pttl(prefix + ":{leased}");
+            assertTrue(pttl > 0 && pttl <= 2000, "PTTL " + pttl + " ms with --lease 2s");
+            DlockProcess.Result status = start("--url", noLease, "status", "leased", "--json").finish();
+            assertEquals(0, status.exit(), status.err());
+            java.util.Map<?, ?> holder = (java.util.Map<?, ?>) ((List<?>) ((java.util.Map<?, ?>) MiniJson.parse(status.out().trim()))
+                    .get("holders")).get(0);
+            long left = (Long) holder.get("leaseLeftMs");
+            assertTrue(left >= 0 && left <= 2000, status.out());
+            assertEquals(hold.pid(), holder.get("pid"), status.out());
+            hold.closeStdin();
+            DlockProcess.Result r = hold.finish();
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(!j.exists(prefix + ":{leased}"), "released");
+
+            DlockProcess byDefault = start("--url", noLease, "hold", "leased");
+            byDefault.awaitFirstLine();
+            long defaultPttl = j.pttl(prefix + ":{leased}");
+            assertTrue(defaultPttl > 2000, "without --lease the URL's default (30s) applies: PTTL " + defaultPttl);
+            byDefault.closeStdin();
+            assertEquals(0, byDefault.finish().exit());
+        }
+    }
+
+    @Test
+    void hold_lockTakenAwayOnTheServer_exits70() throws Exception {
+        DlockProcess hold = start("--url", url, "hold", "fragile-hold");
+        hold.awaitFirstLine();
+        try (Jedis j = jedis()) {
+            j.del(prefix + ":{fragile-hold}"); // as if the lease had expired
+        }
+        DlockProcess.Result r = hold.finish(); // stdin stays open: the loss alone ends it
+        assertEquals(ExitCodes.LOCK_LOST, r.exit(), r.err());
+        assertTrue(r.err().contains("was lost while held"), r.err());
     }
 
     @Test

@@ -46,6 +46,32 @@ final class DlockProcess {
         return process.pid();
     }
 
+    /** Closes dlock's stdin: end of file for {@code dlock hold}. */
+    void closeStdin() throws IOException {
+        process.getOutputStream().close();
+    }
+
+    /** Sends {@code signal} ({@code TERM}, {@code INT}) with kill(1), to this process only. */
+    void signal(String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
+    }
+
+    /** Waits (at most 60 s) until dlock's stdout has a whole line, and returns the first one. */
+    String awaitFirstLine() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String text = Files.readString(out, StandardCharsets.UTF_8);
+            int newline = text.indexOf('\n');
+            if (newline >= 0) return text.substring(0, newline);
+            if (!process.isAlive()) {
+                throw new AssertionError("dlock exited " + process.exitValue() + " without a line on stdout; stderr: " + Files.readString(err));
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError("no line on stdout within 60 s; stderr: " + Files.readString(err));
+            Thread.sleep(20);
+        }
+    }
+
     /** SIGKILL, and wait for it to end. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
