@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The process that {@code dlock run} starts to run the guarded command for it: it starts the
@@ -27,6 +28,11 @@ public final class CommandGuard {
     static final long TERMINATE_GRACE_SECONDS = 10;
     static final long POLL_MILLIS = 100;
 
+    /** Guards {@link #started} and {@link #stopping}: the command starts only while no shutdown has begun. */
+    private static final ReentrantLock STATE = new ReentrantLock();
+    private static Process started; // guarded by STATE
+    private static boolean stopping; // guarded by STATE
+
     private CommandGuard() {}
 
     /**
@@ -42,16 +48,27 @@ public final class CommandGuard {
     public static void main(String[] args) throws InterruptedException {
         long dlock = Long.parseLong(args[0]);
         List<String> command = Arrays.asList(args).subList(1, args.length);
+        // The hook is in place before the command can start: a SIGTERM/SIGINT at any moment
+        // either finds the command started (and terminates it) or keeps it from starting.
+        Runtime.getRuntime().addShutdownHook(new Thread(CommandGuard::stop, "dlock-guard-stop-command"));
         if (!childOf(dlock)) System.exit(ExitCodes.LOCK_LOST); // dlock died before the command started: do not start it
-        Process process;
+        Process process = null;
+        IOException cannotStart = null;
+        STATE.lock();
         try {
+            if (stopping) return; // signalled before the command started: it never runs; the JVM exits once the hook returns
             process = new ProcessBuilder(command).inheritIO().start();
+            started = process;
         } catch (IOException e) {
-            System.err.println("dlock: cannot run '" + command.get(0) + "': " + e.getMessage());
+            cannotStart = e;
+        } finally {
+            STATE.unlock(); // before any System.exit: the hook takes STATE
+        }
+        if (cannotStart != null) {
+            System.err.println("dlock: cannot run '" + command.get(0) + "': " + cannotStart.getMessage());
             System.exit(ExitCodes.CANNOT_EXECUTE);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> terminate(process.toHandle()), "dlock-guard-stop-command"));
         while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
             if (!childOf(dlock)) {
                 ProcessTree.kill(process.toHandle());
@@ -59,6 +76,19 @@ public final class CommandGuard {
             }
         }
         System.exit(process.exitValue());
+    }
+
+    /** The shutdown hook: no command starts from now on; one already started is terminated with its tree. */
+    private static void stop() {
+        Process process;
+        STATE.lock();
+        try {
+            stopping = true;
+            process = started;
+        } finally {
+            STATE.unlock();
+        }
+        if (process != null) terminate(process.toHandle());
     }
 
     /**
