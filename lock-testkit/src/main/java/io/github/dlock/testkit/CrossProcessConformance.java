@@ -104,11 +104,13 @@ public abstract class CrossProcessConformance extends ConformanceTestBase {
      * Fairness between processes: two processes of four threads each take permits of one
      * 3-permit semaphore for {@value #CONTENTION_MILLIS} ms, holding each a few milliseconds and
      * asking again at once; the second starts once the first holds every permit. Neither may
-     * get less than a quarter of all acquisitions: a process whose threads hand permits to each
-     * other must not keep them from the other. The counts and the throughput are printed.
+     * get less than a fifth of all acquisitions: a process whose threads hand permits to each
+     * other must not keep them from the other (the starving file backend gave one process 4 %;
+     * fair backends give each 40-60 % on a quiet machine, and one JVM descheduled on a loaded
+     * 2-core machine was seen at 23 %). The counts and the throughput are printed.
      */
     @Test
-    void twoProcessesOfFourThreads_onThreePermits_eachGetAtLeastAQuarterOfTheAcquisitions() throws Exception {
+    void twoProcessesOfFourThreads_onThreePermits_eachGetAtLeastAFifthOfTheAcquisitions() throws Exception {
         String[] args = {"contend", backend().providerUrl(), name("fair"), "3", "4", Long.toString(CONTENTION_MILLIS), "2"};
         try (ChildJvm a = ChildJvm.start(args); ChildJvm b = ChildJvm.start(args)) {
             a.awaitLine("READY", CHILD_PATIENCE);
@@ -130,7 +132,7 @@ public abstract class CrossProcessConformance extends ConformanceTestBase {
                     resultA[3], resultB[3]);
             System.out.println(line);
             assertTrue(total > 0, line);
-            assertTrue(Math.min(countA, countB) * 4 >= total, "a process got less than a quarter of the acquisitions: " + line);
+            assertTrue(Math.min(countA, countB) * 5 >= total, "a process got less than a fifth of the acquisitions: " + line);
         }
     }
 
