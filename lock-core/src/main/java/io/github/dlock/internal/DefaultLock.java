@@ -2,6 +2,7 @@ package io.github.dlock.internal;
 
 import io.github.dlock.DistributedLock;
 import io.github.dlock.LockHandle;
+import io.github.dlock.LockListener;
 import io.github.dlock.LockMode;
 import io.github.dlock.LockTimeoutException;
 import io.github.dlock.internal.Arguments;
@@ -96,11 +97,36 @@ class DefaultLock implements DistributedLock, LockIdentity {
     }
 
     /**
-     * One call into the backend. The thread is registered as a waiter, so that closing the
-     * provider interrupts it; whatever the backend then throws or returns becomes one
-     * {@link IllegalStateException} saying the provider was closed.
+     * One call into the backend, reported to the provider's listeners if any are installed
+     * when it begins. Without listeners this is the unobserved attempt and nothing more: no
+     * clock read, no allocation.
      */
     private LockHandle attempt(Deadline deadline) throws InterruptedException {
+        if (!runtime.hasListeners()) return attempt(deadline, false);
+        long startedAt = runtime.ticker().read();
+        LockHandle handle;
+        try {
+            handle = attempt(deadline, true);
+        } catch (InterruptedException e) {
+            runtime.acquireFinished(name, mode, LockListener.Outcome.INTERRUPTED, startedAt);
+            throw e;
+        } catch (RuntimeException | Error e) {
+            runtime.acquireFinished(name, mode, LockListener.Outcome.ERROR, startedAt);
+            throw e;
+        }
+        LockListener.Outcome outcome = handle != null ? LockListener.Outcome.ACQUIRED
+                : deadline.isImmediate() ? LockListener.Outcome.EMPTY : LockListener.Outcome.TIMEOUT;
+        runtime.acquireFinished(name, mode, outcome, startedAt);
+        return handle;
+    }
+
+    /**
+     * One call into the backend. The thread is registered as a waiter, so that closing the
+     * provider interrupts it; whatever the backend then throws or returns becomes one
+     * {@link IllegalStateException} saying the provider was closed. The lock of an
+     * {@code observed} attempt is tracked with a {@link ProviderRuntime.Timing}.
+     */
+    private LockHandle attempt(Deadline deadline, boolean observed) throws InterruptedException {
         runtime.beginAttempt(); // close() waits for this attempt to end, so a late grant is given back on open connections
         try {
             ProviderRuntime.Waiter waiter = runtime.startWaiting();
@@ -117,7 +143,9 @@ class DefaultLock implements DistributedLock, LockIdentity {
                 if (runtime.isClosed()) throw runtime.closedWhileWaiting(describe(), null);
                 return null;
             }
-            if (!runtime.track(held)) throw runtime.closedWhileWaiting(describe(), null);
+            boolean tracked = !observed ? runtime.track(held)
+                    : runtime.track(held, new ProviderRuntime.Timing(name, mode, runtime.ticker().read()));
+            if (!tracked) throw runtime.closedWhileWaiting(describe(), null);
             return new DefaultLockHandle(held, runtime);
         } finally {
             runtime.endAttempt();

@@ -42,6 +42,7 @@ public abstract class HeldLock {
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
     private volatile CompletionStage<Void> lostView; // made on first lost(): most handles never ask
     private final AtomicBoolean released = new AtomicBoolean();
+    private volatile String lostReason; // set before lost() completes
 
     protected HeldLock(String name, long fencingToken) {
         this.name = name;
@@ -117,6 +118,7 @@ public abstract class HeldLock {
 
     private void signalLost(String reason) {
         if (lost.compareAndSet(false, true)) {
+            lostReason = reason;
             LOG.warn("Lock {} lost: {}", io.github.dlock.internal.Arguments.describe(name), reason);
             try {
                 wakeLocalWaiters();
@@ -140,6 +142,16 @@ public abstract class HeldLock {
 
     public final boolean isLost() {
         return lost.get();
+    }
+
+    /**
+     * Why the lock was lost, as first reported; set before {@link #lostStage()} completes (so
+     * its callbacks see it).
+     *
+     * @return the reason, or empty if the lock is not lost
+     */
+    public final java.util.Optional<String> lostReason() {
+        return java.util.Optional.ofNullable(lostReason);
     }
 
     public final boolean isReleased() {
