@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Listeners cost nothing when none is installed:</b> {@link #listeners} is null then,
  * and the acquire and release paths check only that field (one volatile read) before doing
  * anything for them: no clock read, no allocation. A lock acquired while listeners are
- * installed is tracked with a {@link Timing} (its mode and the clock at its grant), which its
+ * installed is tracked with a {@link Timing} (its name, mode and the clock at its grant), which its
  * release hands back to report the hold time.
  */
 public final class ProviderRuntime implements AutoCloseable {
