@@ -120,6 +120,50 @@ public interface LockProvider extends AutoCloseable {
     List<LockHolder> holders(String name);
 
     /**
+     * Installs {@code listener} to hear about the locks of this provider from now on:
+     * acquisitions, releases, losses and lease renewals (see {@link LockListener} for which
+     * events, on which threads). Listeners run synchronously where the event happens; one that
+     * throws is logged and ignored, never breaking the lock operation. With no listener
+     * installed, reporting costs nothing: no allocation and no clock read. The same listener
+     * may be installed more than once (it then hears every event once per installation).
+     *
+     * @param listener the listener
+     * @return the registration: close it to remove the listener
+     * @throws NullPointerException if {@code listener} is null
+     * @throws IllegalStateException if the provider is closed
+     * @throws UnsupportedOperationException if this provider does not report events (the
+     *     default, for providers other than dlock's file, Redis and PostgreSQL backends)
+     */
+    default LockListener.Registration listen(LockListener listener) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not report lock events");
+    }
+
+    /**
+     * How many locks (and permits) are held through this provider now: acquired and not yet
+     * released, by their handle or by {@link #close()}. A lost lock counts until its handle is
+     * released. A snapshot, exact at some moment during the call; 0 once closed.
+     *
+     * @return the number of held locks, never negative
+     * @throws UnsupportedOperationException if this provider cannot tell (the default, for
+     *     providers other than dlock's own)
+     */
+    default int heldLockCount() {
+        throw new UnsupportedOperationException(getClass().getName() + " does not count its held locks");
+    }
+
+    /**
+     * The name of this provider's backend, as {@link LockListener} events report it:
+     * {@code file}, {@code redis} (also over TLS) or {@code postgresql}.
+     *
+     * @return the backend's name, lower case
+     * @throws UnsupportedOperationException if this provider does not name its backend (the
+     *     default, for providers other than dlock's own)
+     */
+    default String backend() {
+        throw new UnsupportedOperationException(getClass().getName() + " does not name its backend");
+    }
+
+    /**
      * Releases every lock still held through this provider and frees its resources.
      * Idempotent. Handles released this way count as released, not lost.
      */

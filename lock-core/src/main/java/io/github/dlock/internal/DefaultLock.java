@@ -2,6 +2,7 @@ package io.github.dlock.internal;
 
 import io.github.dlock.DistributedLock;
 import io.github.dlock.LockHandle;
+import io.github.dlock.LockListener;
 import io.github.dlock.LockMode;
 import io.github.dlock.LockTimeoutException;
 import io.github.dlock.internal.Arguments;
@@ -53,7 +54,8 @@ class DefaultLock implements DistributedLock, LockIdentity {
     @Override
     public Optional<LockHandle> tryAcquire() {
         try {
-            return Optional.ofNullable(attempt(Deadline.after(Duration.ZERO, runtime.ticker())));
+            Deadline deadline = Deadline.after(Duration.ZERO, runtime.ticker());
+            return Optional.ofNullable(runtime.hasListeners() ? observedAttempt(deadline) : attempt(deadline, false));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
@@ -62,7 +64,8 @@ class DefaultLock implements DistributedLock, LockIdentity {
 
     @Override
     public Optional<LockHandle> tryAcquire(Duration timeout) throws InterruptedException {
-        return Optional.ofNullable(attempt(Deadline.after(timeout, runtime.ticker())));
+        Deadline deadline = Deadline.after(timeout, runtime.ticker());
+        return Optional.ofNullable(runtime.hasListeners() ? observedAttempt(deadline) : attempt(deadline, false));
     }
 
     @Override
@@ -87,7 +90,7 @@ class DefaultLock implements DistributedLock, LockIdentity {
     }
 
     private LockHandle acquireOrThrow(Deadline deadline) throws InterruptedException {
-        LockHandle handle = attempt(deadline);
+        LockHandle handle = runtime.hasListeners() ? observedAttempt(deadline) : attempt(deadline, false);
         if (handle != null) return handle;
         if (deadline.hasExpired()) {
             throw new LockTimeoutException("timed out after " + deadline.timeout() + " waiting for " + describe());
@@ -96,11 +99,36 @@ class DefaultLock implements DistributedLock, LockIdentity {
     }
 
     /**
+     * One call into the backend, reported to the provider's listeners; callers make it only
+     * while listeners are installed, else they call {@code attempt(deadline, false)} directly:
+     * no clock read, no allocation, and no extra call level in front of the backend (so the
+     * JIT's inlining of the unobserved path stays as it was).
+     */
+    private LockHandle observedAttempt(Deadline deadline) throws InterruptedException {
+        long startedAt = runtime.ticker().read();
+        LockHandle handle;
+        try {
+            handle = attempt(deadline, true);
+        } catch (InterruptedException e) {
+            runtime.acquireFinished(name, mode, LockListener.Outcome.INTERRUPTED, startedAt);
+            throw e;
+        } catch (RuntimeException | Error e) {
+            runtime.acquireFinished(name, mode, LockListener.Outcome.ERROR, startedAt);
+            throw e;
+        }
+        LockListener.Outcome outcome = handle != null ? LockListener.Outcome.ACQUIRED
+                : deadline.isImmediate() ? LockListener.Outcome.EMPTY : LockListener.Outcome.TIMEOUT;
+        runtime.acquireFinished(name, mode, outcome, startedAt);
+        return handle;
+    }
+
+    /**
      * One call into the backend. The thread is registered as a waiter, so that closing the
      * provider interrupts it; whatever the backend then throws or returns becomes one
-     * {@link IllegalStateException} saying the provider was closed.
+     * {@link IllegalStateException} saying the provider was closed. The lock of an
+     * {@code observed} attempt is tracked with a {@link ProviderRuntime.Timing}.
      */
-    private LockHandle attempt(Deadline deadline) throws InterruptedException {
+    private LockHandle attempt(Deadline deadline, boolean observed) throws InterruptedException {
         runtime.beginAttempt(); // close() waits for this attempt to end, so a late grant is given back on open connections
         try {
             ProviderRuntime.Waiter waiter = runtime.startWaiting();
@@ -117,7 +145,9 @@ class DefaultLock implements DistributedLock, LockIdentity {
                 if (runtime.isClosed()) throw runtime.closedWhileWaiting(describe(), null);
                 return null;
             }
-            if (!runtime.track(held)) throw runtime.closedWhileWaiting(describe(), null);
+            boolean tracked = !observed ? runtime.track(held)
+                    : runtime.track(held, new ProviderRuntime.Timing(name, mode, runtime.ticker().read()));
+            if (!tracked) throw runtime.closedWhileWaiting(describe(), null);
             return new DefaultLockHandle(held, runtime);
         } finally {
             runtime.endAttempt();

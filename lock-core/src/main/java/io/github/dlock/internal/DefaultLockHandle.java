@@ -95,7 +95,7 @@ final class DefaultLockHandle implements LockHandle {
 
         @Override
         public void run() {
-            runtime.untrack(held);
+            Object timing = runtime.untrack(held);
             boolean releasedNow;
             try {
                 releasedNow = held.release();
@@ -103,6 +103,7 @@ final class DefaultLockHandle implements LockHandle {
                 if (runtime.isClosed()) throw runtime.closedWhileReleasing(held.name(), e); // close shut the connections under it
                 throw e;
             }
+            if (releasedNow && timing instanceof ProviderRuntime.Timing t) runtime.released(held, t); // only for locks acquired under listeners
             if (releasedNow && !explicit) {
                 LOG.warn("LockHandle for lock {} became unreachable without release(); released it. "
                         + "Use try-with-resources to release locks deterministically.", Arguments.describe(held.name()));

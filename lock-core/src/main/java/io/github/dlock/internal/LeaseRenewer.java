@@ -65,6 +65,11 @@ public class LeaseRenewer<T extends HeldLock> implements AutoCloseable {
     @FunctionalInterface
     public interface Batch<T> {
         Map<T, Outcome> renew(Collection<T> locks, Duration lease);
+
+        /** How many round trips to the store one {@link #renew} call makes (e.g. one per server); reported to listeners. */
+        default int roundTrips() {
+            return 1;
+        }
     }
 
     private final Map<T, Entry> entries = new ConcurrentHashMap<>();
@@ -73,6 +78,7 @@ public class LeaseRenewer<T extends HeldLock> implements AutoCloseable {
     private final long leaseNanos;
     private final ScheduledExecutorService renewals; // null without automatic renewal
     private final ScheduledThreadPoolExecutor deadlines;
+    private volatile ProviderRuntime events; // reports renewal rounds to its listeners; null: nobody
 
     private LeaseRenewer(Batch<T> batch, Ticker ticker, Duration lease, String threadName, Duration interval) {
         Arguments.requirePositive(lease, "lease");
@@ -115,6 +121,16 @@ public class LeaseRenewer<T extends HeldLock> implements AutoCloseable {
         Arguments.requirePositive(lease, "lease");
         if (interval.compareTo(lease) >= 0) throw new IllegalArgumentException("interval must be shorter than the lease: " + interval + " >= " + lease);
         return interval;
+    }
+
+    /**
+     * Reports every renewal round (that had locks to renew) to {@code runtime}'s listeners.
+     *
+     * @return this renewer
+     */
+    public LeaseRenewer<T> reportingTo(ProviderRuntime runtime) {
+        this.events = Objects.requireNonNull(runtime, "runtime");
+        return this;
     }
 
     /** The clock drift allowed for on a lease of {@code leaseNanos}: 1% + 2 ms, as Redlock. */
@@ -183,10 +199,16 @@ public class LeaseRenewer<T extends HeldLock> implements AutoCloseable {
             LOG.warn("Lease renewal of {} locks failed; will retry", due.size(), e);
             outcomes = Map.of();
         }
+        int failures = 0;
         for (T lock : due) {
             Entry entry = entries.get(lock);
-            if (entry != null) apply(entry, outcomes.getOrDefault(lock, Outcome.FAILED), sent + validityNanos());
+            if (entry == null) continue; // released meanwhile
+            Outcome outcome = outcomes.getOrDefault(lock, Outcome.FAILED);
+            if (outcome == Outcome.FAILED) failures++;
+            apply(entry, outcome, sent + validityNanos());
         }
+        ProviderRuntime report = events;
+        if (report != null) report.renewalRound(due.size(), batch.roundTrips(), failures);
         expireDue();
     }
 

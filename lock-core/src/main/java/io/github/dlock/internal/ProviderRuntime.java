@@ -5,6 +5,7 @@ import io.github.dlock.DistributedReadWriteLock;
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockHandle;
 import io.github.dlock.LockHolder;
+import io.github.dlock.LockListener;
 import io.github.dlock.LockMode;
 import io.github.dlock.spi.Acquirer;
 import io.github.dlock.spi.HeldLock;
@@ -18,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
@@ -29,7 +31,14 @@ import org.slf4j.LoggerFactory;
  * The per-provider machinery every backend shares: it turns a backend's {@link Acquirer}
  * into the public lock types, owns the thread pool behind
  * {@link DistributedLock#acquireAsync}, tracks held locks so that closing the provider
- * releases them, and refuses work after close.
+ * releases them, refuses work after close, and reports events to the installed
+ * {@link LockListener}s.
+ *
+ * <p><b>Listeners cost nothing when none is installed:</b> {@link #listeners} is null then,
+ * and the acquire and release paths check only that field (one volatile read) before doing
+ * anything for them: no clock read, no allocation. A lock acquired while listeners are
+ * installed is tracked with a {@link Timing} (its name, mode and the clock at its grant), which its
+ * release hands back to report the hold time.
  */
 public final class ProviderRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProviderRuntime.class);
@@ -38,9 +47,15 @@ public final class ProviderRuntime implements AutoCloseable {
     /** This runtime's number among those created in this JVM (1, 2, …); breaks ties in LockSet's order. */
     private final long sequence = CREATED.incrementAndGet();
 
+    private final String backend;
     private final String description;
     private final Ticker ticker;
-    private final Set<HeldLock> held = ConcurrentHashMap.newKeySet();
+    /** Held locks, each to {@link #UNTIMED} or, if acquired while listeners were installed, its {@link Timing}. */
+    private final Map<HeldLock, Object> held = new ConcurrentHashMap<>();
+    private static final Object UNTIMED = Boolean.TRUE;
+    /** The installed listeners, copied on write; null (not empty) when there are none, for the hot paths. */
+    private volatile Installed[] listeners;
+    private final java.util.concurrent.locks.ReentrantLock listenersChange = new java.util.concurrent.locks.ReentrantLock();
     private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
     private final Map<CompletableFuture<LockHandle>, String> pending = new ConcurrentHashMap<>();
     private final ExecutorService asyncExecutor;
@@ -52,11 +67,40 @@ public final class ProviderRuntime implements AutoCloseable {
     /** How long {@link #close()} waits for attempts in flight to end, at most. */
     static final java.time.Duration CLOSE_AWAITS_ATTEMPTS = java.time.Duration.ofSeconds(5);
 
-    /** {@code description} names the provider in messages, e.g. {@code file:///var/lock/app}; no credentials. */
+    /**
+     * {@code description} names the provider in messages, e.g. {@code file:///var/lock/app}; no
+     * credentials. The backend's name for listeners is the description's scheme.
+     */
     public ProviderRuntime(String description, Ticker ticker) {
+        this(schemeOf(description), description, ticker);
+    }
+
+    /**
+     * {@code backend} is the backend's name in listener events ({@code file}, {@code redis},
+     * {@code postgresql}); {@code description} names the provider in messages, e.g.
+     * {@code file:///var/lock/app}; no credentials.
+     */
+    public ProviderRuntime(String backend, String description, Ticker ticker) {
+        this.backend = Objects.requireNonNull(backend, "backend");
         this.description = Objects.requireNonNull(description, "description");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.asyncExecutor = Threads.perTask("dlock-async");
+    }
+
+    private static String schemeOf(String description) {
+        Objects.requireNonNull(description, "description");
+        int colon = description.indexOf(':');
+        return colon > 0 ? description.substring(0, colon).toLowerCase(java.util.Locale.ROOT) : "unknown";
+    }
+
+    /** The backend's name in listener events. */
+    public String backend() {
+        return backend;
+    }
+
+    /** What {@link io.github.dlock.LockProvider#heldLockCount()} returns. */
+    public int heldCount() {
+        return held.size();
     }
 
     public Ticker ticker() {
@@ -133,13 +177,15 @@ public final class ProviderRuntime implements AutoCloseable {
             p.getKey().completeExceptionally(closedWhileWaiting(p.getValue(), null));
         }
         awaitAttemptsInFlight();
-        List<HeldLock> remaining = new ArrayList<>(held);
+        List<Map.Entry<HeldLock, Object>> remaining = new ArrayList<>(held.entrySet());
         int released = 0;
-        for (HeldLock h : remaining) {
+        for (Map.Entry<HeldLock, Object> entry : remaining) {
+            HeldLock h = entry.getKey();
             try {
                 if (h.release()) {
                     released++;
                     LOG.debug("Released lock {} on close of {}", Arguments.describe(h.name()), description);
+                    if (entry.getValue() instanceof Timing timing) released(h, timing);
                 }
             } catch (RuntimeException e) {
                 LOG.warn("Could not release lock {} on close of {}", Arguments.describe(h.name()), description, e);
@@ -273,8 +319,30 @@ public final class ProviderRuntime implements AutoCloseable {
      * caller reports the close.
      */
     boolean track(HeldLock lock) {
-        held.add(lock);
+        held.put(lock, UNTIMED); // as the private track below, written out: no extra call level on the hot path
         if (!closed) return true;
+        return giveBack(lock);
+    }
+
+    /**
+     * As {@link #track(HeldLock)}, for a lock acquired while listeners were installed:
+     * {@code timing} comes back from {@link #untrack} to report its release, and its loss is
+     * reported to the listeners.
+     */
+    boolean track(HeldLock lock, Timing timing) {
+        if (!track(lock, (Object) timing)) return false;
+        lock.lostStage().thenRun(() -> lost(lock, timing)); // runs where lost() completes; captures no handle
+        return true;
+    }
+
+    private boolean track(HeldLock lock, Object value) {
+        held.put(lock, value);
+        if (!closed) return true;
+        return giveBack(lock);
+    }
+
+    /** For {@link #track}: the provider closed while {@code lock} was being tracked. */
+    private boolean giveBack(HeldLock lock) {
         held.remove(lock);
         try {
             lock.release();
@@ -284,8 +352,150 @@ public final class ProviderRuntime implements AutoCloseable {
         return false;
     }
 
-    void untrack(HeldLock lock) {
-        held.remove(lock);
+    /** Stops tracking {@code lock}; returns its {@link Timing} if it has one, else null or another marker. */
+    Object untrack(HeldLock lock) {
+        return held.remove(lock);
+    }
+
+    // ---- Listeners ----
+
+    /** A held lock's name and mode as acquired, and the clock reading at its grant; made only while listeners are installed. */
+    static final class Timing {
+        final String name;
+        final LockMode mode;
+        final long grantedAt;
+
+        Timing(String name, LockMode mode, long grantedAt) {
+            this.name = name;
+            this.mode = mode;
+            this.grantedAt = grantedAt;
+        }
+    }
+
+    /**
+     * What {@link io.github.dlock.LockProvider#listen} does.
+     *
+     * @throws NullPointerException if {@code listener} is null
+     * @throws IllegalStateException if the provider is closed
+     */
+    public LockListener.Registration listen(LockListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        ensureOpen();
+        Installed installed = new Installed(listener);
+        listenersChange.lock();
+        try {
+            Installed[] now = listeners;
+            int n = now == null ? 0 : now.length;
+            Installed[] next = now == null ? new Installed[1] : java.util.Arrays.copyOf(now, n + 1);
+            next[n] = installed;
+            listeners = next;
+        } finally {
+            listenersChange.unlock();
+        }
+        return installed;
+    }
+
+    private void remove(Installed installed) {
+        listenersChange.lock();
+        try {
+            Installed[] now = listeners;
+            if (now == null) return;
+            List<Installed> rest = new ArrayList<>(java.util.Arrays.asList(now));
+            if (!rest.remove(installed)) return;
+            listeners = rest.isEmpty() ? null : rest.toArray(new Installed[0]);
+        } finally {
+            listenersChange.unlock();
+        }
+    }
+
+    /** Whether any listener is installed: the hot paths' only check. */
+    boolean hasListeners() {
+        return listeners != null;
+    }
+
+    void acquireFinished(String name, LockMode mode, LockListener.Outcome outcome, long startedAt) {
+        Installed[] now = listeners;
+        if (now == null) return;
+        long waited = ticker.read() - startedAt;
+        for (Installed l : now) {
+            try {
+                l.listener.acquireFinished(name, mode, backend, outcome, waited);
+            } catch (Throwable t) {
+                l.failed("acquireFinished", t);
+            }
+        }
+    }
+
+    void released(HeldLock lock, Timing timing) {
+        Installed[] now = listeners;
+        if (now == null) return;
+        long heldFor = ticker.read() - timing.grantedAt;
+        for (Installed l : now) {
+            try {
+                l.listener.released(timing.name, timing.mode, backend, heldFor);
+            } catch (Throwable t) {
+                l.failed("released", t);
+            }
+        }
+    }
+
+    private void lost(HeldLock lock, Timing timing) {
+        Installed[] now = listeners;
+        if (now == null) return;
+        String reason = lock.lostReason().orElse("lost");
+        for (Installed l : now) {
+            try {
+                l.listener.lost(timing.name, timing.mode, backend, reason);
+            } catch (Throwable t) {
+                l.failed("lost", t);
+            }
+        }
+    }
+
+    /**
+     * Reports a lease renewal round of {@code locks} leases that made {@code roundTrips} round
+     * trips, of which {@code failures} leases could not be renewed; for a backend's renewer.
+     */
+    public void renewalRound(int locks, int roundTrips, int failures) {
+        Installed[] now = listeners;
+        if (now == null) return;
+        for (Installed l : now) {
+            try {
+                l.listener.renewalRound(backend, locks, roundTrips, failures);
+            } catch (Throwable t) {
+                l.failed("renewalRound", t);
+            }
+        }
+    }
+
+    /** One installation of a listener; closing it removes it. */
+    private final class Installed implements LockListener.Registration {
+        final LockListener listener;
+        private final AtomicBoolean warned = new AtomicBoolean();
+
+        Installed(LockListener listener) {
+            this.listener = listener;
+        }
+
+        void failed(String event, Throwable t) {
+            if (t instanceof VirtualMachineError e) throw e; // out of memory, stack overflow: not the listener's to swallow
+            if (warned.compareAndSet(false, true)) {
+                LOG.warn("Lock listener {} on {} threw from {}; ignored (this listener's later failures are logged at DEBUG)",
+                        listener, description, event, t);
+            } else {
+                LOG.debug("Lock listener {} on {} threw from {}; ignored", listener, description, event, t);
+            }
+        }
+
+        @Override
+        public void close() {
+            remove(this);
+        }
+
+        @Override
+        public String toString() {
+            return "LockListener.Registration{" + listener + " on " + description + "}";
+        }
     }
 
     /** Thread factory for daemon threads named {@code prefix-N}; backends use it for their own threads. */

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,8 @@ public abstract class HeldLock {
         }
     }
 
-    private final AtomicBoolean lost = new AtomicBoolean();
+    /** The reason, once lost; null while not (one field for both: no object grows for the reason). */
+    private final AtomicReference<String> lost = new AtomicReference<>();
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
     private volatile CompletionStage<Void> lostView; // made on first lost(): most handles never ask
     private final AtomicBoolean released = new AtomicBoolean();
@@ -150,7 +152,7 @@ public abstract class HeldLock {
     }
 
     private void signalLost(String reason) {
-        if (lost.compareAndSet(false, true)) {
+        if (lost.compareAndSet(null, reason != null ? reason : "lost")) {
             LOG.warn("Lock {} lost: {}", io.github.dlock.internal.Arguments.describe(name), reason);
             try {
                 wakeLocalWaiters();
@@ -178,7 +180,17 @@ public abstract class HeldLock {
      * @return {@code true} once the lock is known to be lost
      */
     public final boolean isLost() {
-        return lost.get();
+        return lost.get() != null;
+    }
+
+    /**
+     * Why the lock was lost, as first reported; known as soon as {@link #isLost()} is true, so
+     * before {@link #lostStage()} completes.
+     *
+     * @return the reason, or empty if the lock is not lost
+     */
+    public final java.util.Optional<String> lostReason() {
+        return java.util.Optional.ofNullable(lost.get());
     }
 
     /**

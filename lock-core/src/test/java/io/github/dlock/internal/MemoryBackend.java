@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link WakeSignal}, no store. Mutexes and semaphores by name, in one JVM.
  */
 final class MemoryBackend implements AutoCloseable {
-    final ProviderRuntime runtime = new ProviderRuntime("memory:test", Ticker.system());
+    final ProviderRuntime runtime;
     final AtomicInteger backendReleases = new AtomicInteger();
     private final ConcurrentHashMap<String, AtomicInteger> taken = new ConcurrentHashMap<>();
     private final WakeSignal released = new WakeSignal();
@@ -25,6 +25,15 @@ final class MemoryBackend implements AutoCloseable {
     /** The most recent hold granted (to make it lost in tests). */
     volatile Held last;
     private final RetryStrategy retry = RetryStrategy.fixed(Duration.ofMillis(50));
+
+    MemoryBackend() {
+        this(Ticker.system());
+    }
+
+    /** With the clock {@code ticker} for deadlines and listener times. */
+    MemoryBackend(Ticker ticker) {
+        runtime = new ProviderRuntime("memory:test", ticker);
+    }
 
     DistributedLock lock(String name) {
         return runtime.lock(name, n -> deadline -> AcquireLoop.run(deadline, retry, released, () -> tryTake(n, 1)));

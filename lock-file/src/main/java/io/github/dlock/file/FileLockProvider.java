@@ -5,6 +5,7 @@ import io.github.dlock.DistributedReadWriteLock;
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.LockHolder;
+import io.github.dlock.LockListener;
 import io.github.dlock.LockProvider;
 import io.github.dlock.RetryStrategy;
 import io.github.dlock.internal.Arguments;
@@ -57,7 +58,7 @@ public final class FileLockProvider implements LockProvider {
         this.directory = b.directory.toRealPath();
         this.ownerId = b.ownerId != null ? b.ownerId : OwnerIds.generate();
         this.retryStrategy = b.retryStrategy != null ? b.retryStrategy : RetryStrategy.defaultStrategy();
-        this.runtime = new ProviderRuntime(directory.toUri().toString(), b.ticker);
+        this.runtime = new ProviderRuntime("file", directory.toUri().toString(), b.ticker);
     }
 
     /**
@@ -106,6 +107,21 @@ public final class FileLockProvider implements LockProvider {
             }
         }
         return holders;
+    }
+
+    @Override
+    public LockListener.Registration listen(LockListener listener) {
+        return runtime.listen(listener);
+    }
+
+    @Override
+    public int heldLockCount() {
+        return runtime.heldCount();
+    }
+
+    @Override
+    public String backend() {
+        return runtime.backend();
     }
 
     /**

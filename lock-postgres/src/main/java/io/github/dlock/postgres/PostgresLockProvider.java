@@ -7,6 +7,7 @@ import io.github.dlock.DistributedReadWriteLock;
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.LockHolder;
+import io.github.dlock.LockListener;
 import io.github.dlock.LockMode;
 import io.github.dlock.LockProvider;
 import io.github.dlock.RetryStrategy;
@@ -119,7 +120,7 @@ public final class PostgresLockProvider implements LockProvider {
                 ? new TransactionLocking(connections, waitingSessions, probeTimeout)
                 : new SessionLocking(connections, waitingSessions, maxShared, probeTimeout);
         this.notifications = new PostgresNotifications(dataSource, !b.transactionPooling);
-        this.runtime = new ProviderRuntime(b.description, Ticker.system());
+        this.runtime = new ProviderRuntime("postgresql", b.description, Ticker.system());
         this.keepAlive = Executors.newSingleThreadScheduledExecutor(ProviderRuntime.daemonThreads("dlock-postgres-keepalive"));
         long every = b.keepAlive.toMillis();
         keepAlive.scheduleWithFixedDelay(this::probe, every, every, TimeUnit.MILLISECONDS);
@@ -295,6 +296,21 @@ public final class PostgresLockProvider implements LockProvider {
      */
     public String ownerId() {
         return ownerId;
+    }
+
+    @Override
+    public LockListener.Registration listen(LockListener listener) {
+        return runtime.listen(listener);
+    }
+
+    @Override
+    public int heldLockCount() {
+        return runtime.heldCount();
+    }
+
+    @Override
+    public String backend() {
+        return runtime.backend();
     }
 
     /**

@@ -48,6 +48,12 @@ final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
         return outcomes;
     }
 
+    /** One pipelined call per server, every round: those that answer late are still sent. */
+    @Override
+    public int roundTrips() {
+        return quorum.size();
+    }
+
     /** Whether every lock's outcome is certain from the servers that answered so far. */
     private boolean decided(List<RedisHeldLock> list, List<Quorum.Reply<List<Object>>> perServer) {
         int silent = quorum.size() - perServer.size();

@@ -5,6 +5,7 @@ import io.github.dlock.DistributedReadWriteLock;
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockBackendException;
 import io.github.dlock.LockHolder;
+import io.github.dlock.LockListener;
 import io.github.dlock.LockMode;
 import io.github.dlock.LockProvider;
 import io.github.dlock.RetryStrategy;
@@ -101,10 +102,11 @@ public final class RedisLockProvider implements LockProvider {
         this.replicas = b.replicas;
         this.replicaTimeoutMs = b.replicaTimeout.toMillis();
         String description = (b.ssl ? "rediss://" : "redis://") + nodes.stream().map(n -> n.address().toString()).collect(Collectors.joining(","));
-        this.runtime = new ProviderRuntime(description, ticker);
+        this.runtime = new ProviderRuntime("redis", description, ticker);
         this.renewer = b.renew
                 ? new LeaseRenewer<>("dlock-redis-renewer", b.lease, b.lease.dividedBy(3), ticker, new RedisLeaseBatch(quorum))
                 : LeaseRenewer.withoutRenewal("dlock-redis-renewer", b.lease, ticker, new RedisLeaseBatch(quorum));
+        renewer.reportingTo(runtime);
         this.timeoutNanos = b.timeout.toNanos();
         this.attemptSlots = new java.util.concurrent.Semaphore(b.poolSize, true);
         for (int i = 0; i < waitingTurns.length; i++) waitingTurns[i] = new java.util.concurrent.Semaphore(1, true);
@@ -216,6 +218,21 @@ public final class RedisLockProvider implements LockProvider {
             }
         }
         return seen;
+    }
+
+    @Override
+    public LockListener.Registration listen(LockListener listener) {
+        return runtime.listen(listener);
+    }
+
+    @Override
+    public int heldLockCount() {
+        return runtime.heldCount();
+    }
+
+    @Override
+    public String backend() {
+        return runtime.backend();
     }
 
     /**
