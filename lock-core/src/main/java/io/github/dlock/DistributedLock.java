@@ -150,7 +150,8 @@ public interface DistributedLock {
      * @param timeout the longest wait for the lock
      * @param action what to run while the lock is held
      * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
-     * @throws LockLostException if the lock was lost while the action ran (the action did run
+     * @throws LockLostException if the lock was lost, or released by {@code close()} of the
+     *     provider, while the action ran (the action did run
      *     to its end; another holder may have overlapped it)
      * @throws InterruptedException if the thread was interrupted while waiting for the lock
      * @throws LockBackendException if the store failed while acquiring or releasing
@@ -180,7 +181,8 @@ public interface DistributedLock {
      * @param action computes the result from the handle, on the calling thread
      * @return what {@code action} returned
      * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
-     * @throws LockLostException if the lock was lost while the action ran
+     * @throws LockLostException if the lock was lost while the action ran, or released by
+     *     {@code close()} of the provider
      * @throws InterruptedException if the thread was interrupted while waiting for the lock
      * @throws LockBackendException if the store failed while acquiring or releasing
      * @throws IllegalArgumentException if {@code timeout} is negative
@@ -193,9 +195,15 @@ public interface DistributedLock {
             return callWithLock(timeout, (Callable<T>) null, action);
         } catch (RuntimeException | InterruptedException | Error e) {
             throw e;
-        } catch (Exception impossible) {
-            throw new IllegalStateException(impossible); // a Function throws no checked exception
+        } catch (Exception sneaky) { // a checked exception the action threw without declaring it (Kotlin, @SneakyThrows)
+            throw DistributedLock.<RuntimeException>rethrow(sneaky);
         }
+    }
+
+    /** Throws {@code t} as it is, whatever its type; declared to return so callers can write {@code throw}. */
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E rethrow(Throwable t) throws E {
+        throw (E) t;
     }
 
     /**
@@ -207,7 +215,8 @@ public interface DistributedLock {
      * @param action what to call, on the calling thread, while the lock is held
      * @return what {@code action} returned
      * @throws LockTimeoutException if the lock was not acquired in time (the action did not run)
-     * @throws LockLostException if the lock was lost while the action ran
+     * @throws LockLostException if the lock was lost while the action ran, or released by
+     *     {@code close()} of the provider
      * @throws InterruptedException if the thread was interrupted while waiting for the lock, or
      *     the action threw it
      * @throws LockBackendException if the store failed while acquiring or releasing
@@ -237,7 +246,12 @@ public interface DistributedLock {
             throw failure;
         }
         boolean lost = handle.isLost();
+        boolean takenAway = handle.isReleased(); // only close() of the provider releases a handle nobody else has
         handle.release();
+        if (takenAway) {
+            throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name())
+                    + " was released by close() of its provider while the action ran");
+        }
         if (lost || handle.isLost()) {
             throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name()) + " was lost while the action ran");
         }

@@ -109,9 +109,14 @@ public final class ThreadOwnedLock implements Lock {
     @Override
     public boolean tryLock() {
         if (reenter()) return true;
-        Optional<LockHandle> handle = lock.tryAcquire();
-        handle.ifPresent(this::hold);
-        return handle.isPresent();
+        boolean interrupted = Thread.interrupted(); // Lock.tryLock() takes a free lock whatever the interrupt status
+        try {
+            Optional<LockHandle> handle = lock.tryAcquire();
+            handle.ifPresent(this::hold);
+            return handle.isPresent();
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -87,7 +87,7 @@ public class LockedAspect implements Ordered {
      * @return the method's result; {@code null} or {@code Optional.empty()} when skipped
      * @throws Throwable whatever the method threw, unchanged
      * @throws LockTimeoutException if the lock was not acquired and on-conflict is {@code fail}
-     * @throws LockLostException if the lock was lost while the method ran
+     * @throws LockLostException if the lock was lost, or released by the provider's close(), while the method ran
      * @throws IllegalStateException if the annotation's values are invalid, or there is no
      *     {@link LockProvider} bean
      * @throws IllegalArgumentException if the name evaluates to nothing usable for these arguments
@@ -141,7 +141,11 @@ public class LockedAspect implements Ordered {
         }
         CurrentLock.restore(previous);
         boolean lost = handle.isLost();
+        boolean takenAway = handle.isReleased(); // only close() of the provider (a context shutting down) releases it under us
         handle.release();
+        if (takenAway) {
+            throw new LockLostException("lock " + quote(name) + " was released by close() of its provider while " + plan.where + " ran");
+        }
         if (lost || handle.isLost()) {
             throw new LockLostException("lock " + quote(name) + " was lost while " + plan.where + " ran");
         }

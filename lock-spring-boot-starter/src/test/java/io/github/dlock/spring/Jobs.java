@@ -85,6 +85,13 @@ public class Jobs {
     }
 
     /** Deletes the lock directory's files, then returns once the handle reports the loss. */
+    /** Closes the provider while holding its lock, as a context shutting down mid-call would. */
+    @Locked(name = "#{#name}")
+    public String providerClosedUnderIt(String name) {
+        provider.close();
+        return "finished";
+    }
+
     @Locked(name = "#{#name}")
     public String loseIt(String name, Path lockDir) throws Exception {
         LockHandle handle = CurrentLock.handle().orElseThrow();

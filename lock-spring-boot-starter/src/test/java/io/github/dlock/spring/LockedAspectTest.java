@@ -132,6 +132,16 @@ class LockedAspectTest {
     }
 
     @Test
+    void theProviderClosedWhileTheMethodRuns_throwsLockLostException_notTheResult() {
+        runner().run(context -> {
+            Jobs jobs = context.getBean(Jobs.class);
+            String name = Stores.unique("closed");
+            assertThatThrownBy(() -> jobs.providerClosedUnderIt(name)).isInstanceOf(LockLostException.class)
+                    .hasMessageContaining("close()");
+        });
+    }
+
+    @Test
     void nestedLockedMethods_eachSeeTheirOwnHandle() {
         runner().run(context -> {
             Jobs jobs = context.getBean(Jobs.class);
