@@ -238,23 +238,10 @@ public interface DistributedLock {
         try {
             result = callable != null ? callable.call() : function.apply(handle);
         } catch (Throwable failure) {
-            try {
-                handle.release();
-            } catch (RuntimeException releaseFailed) {
-                failure.addSuppressed(releaseFailed);
-            }
+            io.github.dlock.internal.Holds.releaseAfterFailure(handle, failure);
             throw failure;
         }
-        boolean lost = handle.isLost();
-        boolean takenAway = handle.isReleased(); // only close() of the provider releases a handle nobody else has
-        handle.release();
-        if (takenAway) {
-            throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name())
-                    + " was released by close() of its provider while the action ran");
-        }
-        if (lost || handle.isLost()) {
-            throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name()) + " was lost while the action ran");
-        }
+        io.github.dlock.internal.Holds.releaseAfterSuccess(handle, name(), "the action");
         return result;
     }
 

@@ -44,8 +44,9 @@ public interface LockHandle extends AutoCloseable {
 
     /**
      * Completes (normally) when the lock is known to be lost while still held: lease expiry,
-     * a dead connection, the lock file being deleted, a server restart. It never completes
-     * if the handle is released normally. The returned stage cannot be completed by callers,
+     * a dead connection, the lock file being deleted, a server restart, or the provider
+     * being closed while the handle was still held. It never completes if the handle is
+     * released through {@link #release()} first. The returned stage cannot be completed by callers,
      * and it is the same object on every call.
      *
      * <p><b>Where callbacks run.</b> {@link #isLost()} turns true the moment the loss is

@@ -165,7 +165,11 @@ public interface LockProvider extends AutoCloseable {
 
     /**
      * Releases every lock still held through this provider and frees its resources.
-     * Idempotent. Handles released this way count as released, not lost.
+     * Idempotent. Each handle released this way reports the loss first ({@link LockHandle#lost()}
+     * completes, {@link LockHandle#isLost()} turns true): its holder did not release it and
+     * may still be in its critical section, which nothing protects any more (no renewal, and
+     * a release that fails leaves the lock to expire on the store). Pending and later calls
+     * fail with {@link IllegalStateException}, waiting ones included.
      */
     @Override
     void close();

@@ -40,11 +40,11 @@ public final class RetryStrategy {
      *
      * @param delay the pause between attempts
      * @return a strategy without jitter or attempt limit
-     * @throws IllegalArgumentException if {@code delay} is not positive or longer than a day
+     * @throws IllegalArgumentException if {@code delay} is shorter than 1 ms or longer than a day
      * @throws NullPointerException if {@code delay} is null
      */
     public static RetryStrategy fixed(Duration delay) {
-        long d = pause(delay, "delay");
+        long d = pause(delay, "delay", MIN_PAUSE);
         return new RetryStrategy(Shape.FIXED, d, 0, d, 0, 0);
     }
 
@@ -55,14 +55,14 @@ public final class RetryStrategy {
      * @param step what each later pause adds
      * @param max the longest pause
      * @return a strategy without jitter or attempt limit
-     * @throws IllegalArgumentException if a duration is not positive or longer than a day, or {@code max} is less
-     *     than {@code initial}
+     * @throws IllegalArgumentException if {@code initial} or {@code max} is shorter than 1 ms, a duration is not
+     *     positive or longer than a day, or {@code max} is less than {@code initial}
      * @throws NullPointerException if a duration is null
      */
     public static RetryStrategy linear(Duration initial, Duration step, Duration max) {
-        long i = pause(initial, "initial");
-        long s = pause(step, "step");
-        long m = pause(max, "max");
+        long i = pause(initial, "initial", MIN_PAUSE);
+        long s = pause(step, "step", Duration.ofNanos(1));
+        long m = pause(max, "max", MIN_PAUSE);
         if (m < i) throw new IllegalArgumentException("max must be >= initial: max=" + max + ", initial=" + initial);
         return new RetryStrategy(Shape.LINEAR, i, s, m, 0, 0);
     }
@@ -74,13 +74,13 @@ public final class RetryStrategy {
      * @param initial the first pause (before jitter)
      * @param max the longest pause (before jitter)
      * @return a strategy with a jitter of 0.5 and no attempt limit
-     * @throws IllegalArgumentException if a duration is not positive or longer than a day, or {@code max} is less
-     *     than {@code initial}
+     * @throws IllegalArgumentException if {@code initial} or {@code max} is shorter than 1 ms, a duration is not
+     *     positive or longer than a day, or {@code max} is less than {@code initial}
      * @throws NullPointerException if a duration is null
      */
     public static RetryStrategy exponential(Duration initial, Duration max) {
-        long i = pause(initial, "initial");
-        long m = pause(max, "max");
+        long i = pause(initial, "initial", MIN_PAUSE);
+        long m = pause(max, "max", MIN_PAUSE);
         if (m < i) throw new IllegalArgumentException("max must be >= initial: max=" + max + ", initial=" + initial);
         return new RetryStrategy(Shape.EXPONENTIAL, i, 0, m, 0.5, 0);
     }
@@ -108,7 +108,7 @@ public final class RetryStrategy {
      */
     public static RetryStrategy parse(String text, String argument) {
         Objects.requireNonNull(text, argument);
-        String[] p = text.trim().split(":");
+        String[] p = text.trim().split(":", -1); // keeps empty parts, so "fixed:5ms:" is rejected
         try {
             switch (p[0]) {
                 case "fixed":
@@ -214,8 +214,12 @@ public final class RetryStrategy {
     /** The longest pause a strategy may make: a day (longer ones are mistakes, and overflowed nanoseconds). */
     private static final Duration MAX_PAUSE = Duration.ofDays(1);
 
-    private static long pause(Duration d, String argument) {
+    /** The shortest pause: shorter ones would spin on the store (a round trip per microsecond). */
+    private static final Duration MIN_PAUSE = Duration.ofMillis(1);
+
+    private static long pause(Duration d, String argument, Duration min) {
         requirePositive(d, argument);
+        if (d.compareTo(min) < 0) throw new IllegalArgumentException(argument + " must be at least " + min.toMillis() + " ms: " + d);
         if (d.compareTo(MAX_PAUSE) > 0) throw new IllegalArgumentException(argument + " must be at most " + MAX_PAUSE + ": " + d);
         return d.toNanos();
     }

@@ -31,6 +31,29 @@ class RetryStrategyTest {
     }
 
     @Test
+    void pausesBelowAMillisecond_areRejected_theyWouldSpinOnTheStore() {
+        for (Duration tiny : new Duration[] {Duration.ofNanos(1), Duration.ofNanos(999_999)}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RetryStrategy.fixed(tiny));
+            assertTrue(e.getMessage().contains("delay") && e.getMessage().contains("at least"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> RetryStrategy.exponential(tiny, Duration.ofMillis(5)));
+            assertTrue(e.getMessage().contains("initial"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> RetryStrategy.linear(tiny, Duration.ofMillis(1), Duration.ofMillis(5)));
+            assertTrue(e.getMessage().contains("initial"), e.getMessage());
+        }
+        assertEquals(1_000_000, RetryStrategy.fixed(Duration.ofMillis(1)).delayNanos(1));
+        assertEquals(1_500_000, RetryStrategy.linear(Duration.ofMillis(1), Duration.ofNanos(500_000), Duration.ofMillis(5)).delayNanos(2),
+                "a step may be finer than a millisecond");
+    }
+
+    @Test
+    void parse_rejectsEmptyParts_trailingOrInside() {
+        for (String text : new String[] {"fixed:100ms:", "exponential:1ms:50ms:", "linear:1ms::10ms", "fixed:", ":fixed:1ms"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RetryStrategy.parse(text, "retry"), text);
+            assertTrue(e.getMessage().startsWith("retry"), e.getMessage());
+        }
+    }
+
+    @Test
     void fixed_andLinear_growAsDeclared() {
         RetryStrategy fixed = RetryStrategy.fixed(Duration.ofMillis(10));
         assertEquals(10 * MS, fixed.delayNanos(1));

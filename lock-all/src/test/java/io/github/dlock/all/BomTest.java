@@ -40,6 +40,26 @@ class BomTest {
         assertEquals(text(parent.getDocumentElement(), "version"), text(bom.getDocumentElement(), "version"), "lock-bom's version");
     }
 
+    @Test
+    void theReleaseProfile_signsAndPublishesTheBomToo_withTheParentsPluginVersions() throws Exception {
+        Path root = Path.of("..").toAbsolutePath().normalize();
+        Document parent = parse(root.resolve("pom.xml"));
+        Document bom = parse(root.resolve("lock-bom/pom.xml"));
+        Element properties = first(parent.getDocumentElement(), "properties");
+        java.util.Map<String, String> expected = java.util.Map.of(
+                "maven-gpg-plugin", text(properties, "gpg-plugin.version"),
+                "central-publishing-maven-plugin", text(properties, "central-publishing-plugin.version"));
+        List<Element> profiles = children(bom.getDocumentElement(), "profiles");
+        Element release = (profiles.isEmpty() ? List.<Element>of() : children(profiles.get(0), "profile")).stream()
+                .filter(p -> text(p, "id").equals("release")).findFirst()
+                .orElseThrow(() -> new AssertionError("lock-bom has no release profile: mvn -P release deploy would not sign or publish it"));
+        java.util.Map<String, String> found = new java.util.HashMap<>();
+        for (Element plugin : children(first(first(release, "build"), "plugins"), "plugin")) {
+            found.put(text(plugin, "artifactId"), text(plugin, "version"));
+        }
+        assertEquals(expected, found, "lock-bom's release plugins (it has no parent: the versions are repeated and must match the parent's)");
+    }
+
     private static Document parse(Path pom) throws Exception {
         return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(pom.toFile());
     }

@@ -164,7 +164,8 @@ public final class ProviderRuntime implements AutoCloseable {
      * closed, with its interrupt status as before) and fails every pending
      * {@code acquireAsync} future with that exception, waits (at most 5 s) for the acquire
      * attempts that were running to end (one that got its lock gives it back), then releases
-     * every lock still held through it and stops its threads. Idempotent. Backends call this first in their own
+     * every lock still held through it, completing each such handle's {@code lost()} first (its
+     * holder did not release it and is no longer protected), and stops its threads. Idempotent. Backends call this first in their own
      * {@code close()}, before closing connections, so that waiters see the close and not the
      * connections failing under them.
      */
@@ -181,6 +182,10 @@ public final class ProviderRuntime implements AutoCloseable {
         int released = 0;
         for (Map.Entry<HeldLock, Object> entry : remaining) {
             HeldLock h = entry.getKey();
+            // its holder did not release it and may still be in its critical section, which no
+            // renewal protects from now on: tell it (before the release, which may fail and leave
+            // the lock to expire on the store)
+            h.markLost("its provider " + description + " was closed while it was held");
             try {
                 if (h.release()) {
                     released++;

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -14,36 +15,54 @@ import java.util.function.Consumer;
  * share this bookkeeping and only supply the subscribe/unsubscribe actions.
  */
 public final class WakeChannels {
-    private final Map<String, Interest> interests = new HashMap<>(); // guarded by this
+    private final ReentrantLock lock = new ReentrantLock(); // not a monitor: the callbacks may write to a socket
+    private final Map<String, Interest> interests = new HashMap<>(); // guarded by lock
     private final Consumer<String> onFirstWaiter;
     private final Consumer<String> onLastWaiterGone;
 
-    /** The callbacks run under this object's lock, so they must not block for long. */
+    /**
+     * The callbacks run under this object's lock (so subscribes and unsubscribes of a channel
+     * reach the backend in order), so they must not block for long.
+     */
     public WakeChannels(Consumer<String> onFirstWaiter, Consumer<String> onLastWaiterGone) {
         this.onFirstWaiter = onFirstWaiter;
         this.onLastWaiterGone = onLastWaiterGone;
     }
 
     /** Registers a waiter on {@code channel}; pair with {@link #leave}. */
-    public synchronized WakeSignal join(String channel) {
-        Interest interest = interests.computeIfAbsent(channel, c -> new Interest());
-        if (interest.waiters++ == 0) onFirstWaiter.accept(channel);
-        return interest.signal;
+    public WakeSignal join(String channel) {
+        lock.lock();
+        try {
+            Interest interest = interests.computeIfAbsent(channel, c -> new Interest());
+            if (interest.waiters++ == 0) onFirstWaiter.accept(channel);
+            return interest.signal;
+        } finally {
+            lock.unlock();
+        }
     }
 
-    public synchronized void leave(String channel) {
-        Interest interest = interests.get(channel);
-        if (interest != null && --interest.waiters == 0) {
-            interests.remove(channel);
-            onLastWaiterGone.accept(channel);
+    /** Ends the interest of one waiter that {@link #join joined} {@code channel}. */
+    public void leave(String channel) {
+        lock.lock();
+        try {
+            Interest interest = interests.get(channel);
+            if (interest != null && --interest.waiters == 0) {
+                interests.remove(channel);
+                onLastWaiterGone.accept(channel);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     /** A release was announced on {@code channel}. */
     public void notify(String channel) {
         Interest interest;
-        synchronized (this) {
+        lock.lock();
+        try {
             interest = interests.get(channel);
+        } finally {
+            lock.unlock();
         }
         if (interest != null) interest.signal.signalAll();
     }
@@ -51,15 +70,23 @@ public final class WakeChannels {
     /** Wakes every waiter, e.g. after a reconnect during which notifications may have been missed. */
     public void wakeEveryone() {
         List<Interest> all;
-        synchronized (this) {
+        lock.lock();
+        try {
             all = new ArrayList<>(interests.values());
+        } finally {
+            lock.unlock();
         }
         all.forEach(i -> i.signal.signalAll());
     }
 
     /** The channels somebody waits on now, e.g. to subscribe again after a reconnect. */
-    public synchronized Set<String> channels() {
-        return Set.copyOf(interests.keySet());
+    public Set<String> channels() {
+        lock.lock();
+        try {
+            return Set.copyOf(interests.keySet());
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static final class Interest {

@@ -245,7 +245,8 @@ public abstract class HeldLock {
      */
     public final void extend(Duration duration) {
         if (released.get()) throw new IllegalStateException("lock " + io.github.dlock.internal.Arguments.describe(name) + " was already released");
-        if (isLost()) throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name) + " was lost");
+        String lostHow = lost.get();
+        if (lostHow != null) throw new LockLostException("lock " + io.github.dlock.internal.Arguments.describe(name) + " was lost: " + lostHow);
         try {
             extendInBackend(duration);
         } catch (LockLostException e) {

@@ -29,7 +29,8 @@ class ModuleDescriptorTest {
         assertEquals(Map.of(
                 "io.github.dlock", Set.of(),
                 "io.github.dlock.spi", Set.of(),
-                "io.github.dlock.internal", Set.of("io.github.dlock.file", "io.github.dlock.redis", "io.github.dlock.postgres", "io.github.dlock.cli")),
+                "io.github.dlock.internal", Set.of("io.github.dlock.file", "io.github.dlock.redis", "io.github.dlock.postgres", "io.github.dlock.cli",
+                        "io.github.dlock.spring")),
                 exports, "exports (an empty set means: to everyone)");
         assertTrue(module.uses().contains("io.github.dlock.spi.LockProviderFactory"), "ServiceLoader needs 'uses LockProviderFactory'");
         assertTrue(module.opens().isEmpty(), "opens nothing: " + module.opens());

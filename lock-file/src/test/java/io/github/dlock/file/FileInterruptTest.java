@@ -38,7 +38,7 @@ class FileInterruptTest {
     void acquireAsyncCancelStorm_andInterruptStorm_neverDropAPermitHeldByAnotherThread() throws Exception {
         // Permit 0 is held here by an untouched handle, permit 1 by another process, so that every
         // waiter below polls the OS lock (I/O on the shared channel) instead of waiting in memory.
-        try (FileLockProvider locks = FileLockProvider.builder().directory(temp).retryStrategy(RetryStrategy.fixed(Duration.ofNanos(1000))).build()) {
+        try (FileLockProvider locks = FileLockProvider.builder().directory(temp).retryStrategy(RetryStrategy.fixed(Duration.ofMillis(1))).build()) {
             DistributedSemaphore sem = locks.semaphore("pool", 2);
             LockHandle mine = sem.acquire(PATIENCE);
             try (ChildJvm other = ChildJvm.start("hold", temp.toUri().toString(), "pool", "permit:2")) {

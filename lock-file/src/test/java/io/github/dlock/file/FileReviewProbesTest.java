@@ -86,7 +86,7 @@ class FileReviewProbesTest {
     void interruptStorm_withSuccessfulAcquisitions_neverDropsAnotherThreadsReadOrMutexLock() throws Exception {
         Path root = Files.createDirectories(temp.resolve("locks"));
         String url = root.toUri().toString();
-        try (LockProvider locks = FileLockProvider.builder().directory(root).retryStrategy(RetryStrategy.fixed(Duration.ofNanos(1000))).build()) {
+        try (LockProvider locks = FileLockProvider.builder().directory(root).retryStrategy(RetryStrategy.fixed(Duration.ofMillis(1))).build()) {
             DistributedReadWriteLock rw = locks.readWriteLock("rw");
             LockHandle reader = rw.readLock().acquire(PATIENCE);
             LockHandle mutex = locks.lock("m").acquire(PATIENCE);

@@ -278,12 +278,22 @@ final class RedisNode implements AutoCloseable {
     }
 
     /**
-     * A connection for the subscriber: a new one outside the pool, or, on a caller's client, one
-     * of its pool's (given back when closed), held while the provider waits for wake-ups.
+     * A new connection for the subscriber, outside any pool: on a caller's client it is made by
+     * that client's own connection factory (its credentials, TLS, database and protocol apply)
+     * but never counts against its pool, so waiting never takes a connection the caller's
+     * code, or a holder's release, needs. The caller closes it.
+     *
+     * @throws JedisConnectionException if it cannot be opened
      */
     Jedis newConnection() {
-        if (!owned) return new Jedis(client.getPool().getResource());
-        return new Jedis(address, config);
+        if (owned) return new Jedis(address, config);
+        try {
+            return new Jedis(client.getPool().getFactory().makeObject().getObject());
+        } catch (JedisException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new JedisConnectionException("cannot open a subscriber connection to " + address + ": " + e.getMessage(), e);
+        }
     }
 
     long roundTrips() {

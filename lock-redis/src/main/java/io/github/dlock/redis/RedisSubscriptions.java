@@ -2,6 +2,7 @@ package io.github.dlock.redis;
 
 import io.github.dlock.internal.WakeChannels;
 import io.github.dlock.internal.WakeSignal;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
@@ -20,11 +22,16 @@ import redis.clients.jedis.JedisPubSub;
 /**
  * Wakes waiters when a lock they wait for is released: release scripts PUBLISH on the lock's
  * channel, and this provider listens through one subscriber connection per server (started
- * on the first wait), subscribed to exactly the channels somebody waits on. Waiters still
- * retry on a timer, so a message lost to a reconnect only delays them.
+ * on the first wait; outside any pool, also on a caller's client), subscribed to exactly the
+ * channels somebody waits on. Waiters still retry on a timer, so a message lost to a reconnect
+ * only delays them. {@link #close()} ends the subscriber threads and their connections before
+ * it returns, also when a server has stopped answering.
  */
 final class RedisSubscriptions implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriptions.class);
+
+    /** How long {@link #close()} waits for each subscriber thread to end. */
+    static final long STOP_WAIT_MS = 5_000;
 
     private final List<NodeSubscriber> subscribers = new ArrayList<>();
     private final WakeChannels channels;
@@ -76,10 +83,16 @@ final class RedisSubscriptions implements AutoCloseable {
         channels.wakeEveryone();
     }
 
+    /**
+     * Stops listening: closes every subscriber connection (without waiting for a server that
+     * may not answer) and waits up to {@link #STOP_WAIT_MS} for each subscriber thread to end,
+     * which may be in the middle of opening a connection (bounded by the socket timeout).
+     */
     @Override
     public void close() {
         closed = true;
         subscribers.forEach(NodeSubscriber::stop);
+        subscribers.forEach(NodeSubscriber::awaitStopped);
     }
 
     /** The subscriber connection to one server and the thread that reads it. */
@@ -90,7 +103,9 @@ final class RedisSubscriptions implements AutoCloseable {
         /** Per wanted channel: completed when the server confirmed the SUBSCRIBE. */
         private final Map<String, CompletableFuture<Void>> confirmations = new ConcurrentHashMap<>();
         private volatile Handler handler;
-        private Thread thread; // guarded by RedisSubscriptions.this
+        /** The subscriber connection while it is open, for {@link #stop} to close. */
+        private volatile Jedis connection;
+        private volatile Thread thread; // started under the WakeChannels lock
 
         NodeSubscriber(RedisNode node) {
             this.node = node;
@@ -103,7 +118,7 @@ final class RedisSubscriptions implements AutoCloseable {
         void add(String channel) {
             wanted.add(channel);
             confirmations.put(channel, new CompletableFuture<>());
-            if (thread == null) {
+            if (thread == null && !closed) {
                 thread = new Thread(this::readLoop, "dlock-redis-subscriber-" + node.address());
                 thread.setDaemon(true);
                 thread.start();
@@ -119,24 +134,49 @@ final class RedisSubscriptions implements AutoCloseable {
             if (h != null) h.send(() -> h.unsubscribe(channel));
         }
 
+        /** Closes the connection under the reading thread (no UNSUBSCRIBE: the server may not answer). */
         void stop() {
-            Handler h = handler;
-            if (h != null) h.send(h::unsubscribe);
-            if (thread != null) thread.interrupt();
+            Thread t = thread;
+            if (t != null) t.interrupt();
+            Jedis c = connection;
+            if (c != null) disconnect(c);
+        }
+
+        void awaitStopped() {
+            Thread t = thread;
+            if (t == null || t == Thread.currentThread()) return;
+            try {
+                t.join(STOP_WAIT_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (t.isAlive()) LOG.warn("The subscriber to Redis {} did not end within {} ms of close()", node.address(), STOP_WAIT_MS);
+        }
+
+        private void disconnect(Jedis c) {
+            try {
+                c.getConnection().forceDisconnect();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("Closing the subscriber connection to Redis {} failed", node.address(), e);
+            }
         }
 
         private void readLoop() {
             long backoffMs = 50;
             while (!closed) {
-                try (Jedis connection = node.newConnection()) {
+                try (Jedis c = node.newConnection()) {
+                    connection = c;
+                    if (closed) return; // stop() ran before it could see this connection
                     Handler h = new Handler();
                     handler = h;
-                    connection.subscribe(h, controlChannel);
+                    c.subscribe(h, controlChannel);
                     backoffMs = 50;
                 } catch (RuntimeException e) {
                     if (closed) return;
                     LOG.debug("Subscriber connection to Redis {} failed; reconnecting", node.address(), e);
                 } finally {
+                    connection = null;
                     handler = null;
                     confirmations.replaceAll((c, f) -> f.isDone() ? new CompletableFuture<>() : f); // to be confirmed again
                 }
@@ -152,11 +192,16 @@ final class RedisSubscriptions implements AutoCloseable {
 
         /** Receives release messages; (un)subscribes on behalf of other threads. */
         private final class Handler extends JedisPubSub {
-            synchronized void send(Runnable command) {
+            private final ReentrantLock sending = new ReentrantLock(); // not a monitor: it writes to the socket
+
+            void send(Runnable command) {
+                sending.lock();
                 try {
                     if (isSubscribed()) command.run();
                 } catch (RuntimeException e) {
                     LOG.debug("Subscriber command to Redis {} failed", node.address(), e);
+                } finally {
+                    sending.unlock();
                 }
             }
 

@@ -14,6 +14,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
@@ -46,6 +48,64 @@ class RedisCallersClientTest {
             assertEquals(0, client.getPool().getNumActive(), "dlock kept connections of the caller's pool after close()");
         }
     }
+
+    @Test
+    void aCallersPoolOfOneConnection_staysFreeForTheHolder_whileOthersWait() throws Exception {
+        String name = "byo-pool1-" + UUID.randomUUID();
+        GenericObjectPoolConfig<Connection> one = new GenericObjectPoolConfig<>();
+        one.setMaxTotal(1);
+        one.setMaxWait(Duration.ofSeconds(2));
+        try (RedisClient client = RedisClient.builder().hostAndPort(new HostAndPort(SERVER.getHost(), SERVER.getPort())).poolConfig(one).build();
+                RedisLockProvider provider = RedisLockProvider.builder().client(client).prefix("dlocktest").build()) {
+            LockHandle held = provider.lock(name).acquire(Duration.ofSeconds(5));
+            CompletableFuture<LockHandle> waiting = provider.lock(name).acquireAsync(Duration.ofSeconds(30));
+            awaitSubscriber(SERVER.getPort(), name);
+            assertEquals(0, client.getPool().getNumActive(), "a waiter keeps a connection of the caller's pool busy");
+            held.release(); // needs the pool's only connection
+            waiting.get(30, TimeUnit.SECONDS).release();
+        }
+    }
+
+    @Test
+    void closingTheProvider_whileItsServerIsStalled_endsTheSubscriberAndGivesEveryConnectionBack() throws Exception {
+        String name = "byo-close-" + UUID.randomUUID();
+        try (RedisServer server = RedisServer.start();
+                RedisClient client = RedisClient.builder().hostAndPort(new HostAndPort("127.0.0.1", server.port()))
+                        .clientConfig(DefaultJedisClientConfig.builder().socketTimeoutMillis(1000).build()).build()) {
+            RedisLockProvider provider = RedisLockProvider.builder().client(client).prefix("dlocktest").build();
+            LockHandle held = provider.lock(name).acquire(Duration.ofSeconds(5));
+            CompletableFuture<LockHandle> waiting = provider.lock(name).acquireAsync(Duration.ofSeconds(30));
+            awaitSubscriber(server.port(), name);
+            server.pause();
+            try {
+                provider.close(); // the release of `held` times out on the stalled server; the subscriber must end all the same
+                assertEquals(List.of(), subscriberThreads(server.port()), "a subscriber still runs after close() returned");
+                assertEquals(0, client.getPool().getNumActive(), "a connection of the caller's pool is still borrowed after close()");
+                assertThrows(java.util.concurrent.ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
+                assertTrue(held.lost().toCompletableFuture().isDone(), "the handle whose release failed is not reported lost");
+            } finally {
+                server.resume();
+            }
+        }
+    }
+
+    private static List<Thread> subscriberThreads(int port) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("dlock-redis-subscriber-") && t.getName().endsWith(":" + port) && t.isAlive()).toList();
+    }
+
+    /** Waits until the lock's release channel has a subscriber (the waiter's provider listens). */
+    private static void awaitSubscriber(int port, String name) throws InterruptedException {
+        String channel = "dlocktest:{" + name + "}:released";
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        try (redis.clients.jedis.Jedis j = new redis.clients.jedis.Jedis("127.0.0.1", port)) {
+            while (j.pubsubNumSub(channel).getOrDefault(channel, 0L) == 0) {
+                if (System.nanoTime() > end) throw new AssertionError("no subscriber on " + channel + " for a waiter");
+                Thread.sleep(10);
+            }
+        }
+    }
+
 
     @Test
     void redlockOnThreeCallersClients() throws Exception {

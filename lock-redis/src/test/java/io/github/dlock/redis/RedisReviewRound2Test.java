@@ -394,7 +394,9 @@ class RedisReviewRound2Test {
             }
         }
         System.out.println("[probe] outcomes of calls racing close(): " + new java.util.TreeMap<>(seen));
-        List<String> bad = seen.keySet().stream().filter(k -> !k.contains("-> ok") && !k.contains("IllegalStateException")).sorted().toList();
+        // close() reports the loss of each lock it releases before releasing it: an extend in between says so
+        List<String> bad = seen.keySet().stream().filter(k -> !k.contains("-> ok") && !k.contains("IllegalStateException")
+                && !(k.startsWith("extend -> LockLostException") && k.contains("was lost: its provider"))).sorted().toList();
         assertTrue(bad.isEmpty(), "calls racing close() threw: " + bad);
     }
 

@@ -63,5 +63,15 @@ public class DlockAutoConfiguration {
         static LockedAspect dlockLockedAspect(ObjectProvider<LockProvider> providers, DlockProperties properties, BeanFactory beanFactory) {
             return new LockedAspect(providers, properties, beanFactory);
         }
+
+        /**
+         * Fails the start when a {@link Locked} method could never be intercepted.
+         *
+         * @return the check
+         */
+        @Bean
+        static LockedMethodsCheck dlockLockedMethodsCheck() {
+            return new LockedMethodsCheck();
+        }
     }
 }

@@ -35,7 +35,8 @@ import java.lang.annotation.Target;
  *
  * <p>Applied by a Spring AOP proxy, so as for {@code @Transactional}: only calls through the
  * bean's proxy are locked (not calls from the bean to itself), and only on public or protected
- * non-final methods. The lock is taken outside {@code @Transactional} (the transaction commits
+ * non-final methods: the context fails to start if a bean has a {@code @Locked} method that is
+ * private, final or static ({@link LockedMethodsCheck}), rather than run it unlocked. The lock is taken outside {@code @Transactional} (the transaction commits
  * before the lock is released). Locks are not re-entrant: a locked method calling, through a
  * proxy, another method locked with the same name waits for itself until its timeout.
  */

@@ -6,6 +6,7 @@ import io.github.dlock.LockHandle;
 import io.github.dlock.LockLostException;
 import io.github.dlock.LockProvider;
 import io.github.dlock.LockTimeoutException;
+import io.github.dlock.internal.Holds;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Arrays;
@@ -132,23 +133,11 @@ public class LockedAspect implements Ordered {
             result = call.proceed();
         } catch (Throwable failure) {
             CurrentLock.restore(previous);
-            try {
-                handle.release();
-            } catch (RuntimeException releaseFailed) {
-                failure.addSuppressed(releaseFailed);
-            }
+            Holds.releaseAfterFailure(handle, failure);
             throw failure;
         }
         CurrentLock.restore(previous);
-        boolean lost = handle.isLost();
-        boolean takenAway = handle.isReleased(); // only close() of the provider (a context shutting down) releases it under us
-        handle.release();
-        if (takenAway) {
-            throw new LockLostException("lock " + quote(name) + " was released by close() of its provider while " + plan.where + " ran");
-        }
-        if (lost || handle.isLost()) {
-            throw new LockLostException("lock " + quote(name) + " was lost while " + plan.where + " ran");
-        }
+        Holds.releaseAfterSuccess(handle, name, plan.where);
         return result;
     }
 

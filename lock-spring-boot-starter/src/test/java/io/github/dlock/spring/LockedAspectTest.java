@@ -9,6 +9,7 @@ import io.github.dlock.LockProvider;
 import io.github.dlock.LockTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +38,43 @@ class LockedAspectTest {
                 .withConfiguration(AutoConfigurations.of(AopAutoConfiguration.class, DlockAutoConfiguration.class))
                 .withUserConfiguration(JobsConfig.class)
                 .withPropertyValues("dlock.url=" + Stores.file(dir));
+    }
+
+    /** Beans whose @Locked methods a Spring AOP proxy can never intercept. */
+    public static class FinalLocked {
+        @Locked(name = "final")
+        public final String run() {
+            return "ran without the lock";
+        }
+    }
+
+    public static class PrivateLocked {
+        public String run() {
+            return locked();
+        }
+
+        @Locked(name = "private")
+        private String locked() {
+            return "ran without the lock";
+        }
+    }
+
+    public static class StaticLocked {
+        @Locked(name = "static")
+        public static String run() {
+            return "ran without the lock";
+        }
+    }
+
+    @Test
+    void lockedMethodsNoProxyCanIntercept_failTheStartup_namingTheMethod() {
+        for (Class<?> type : List.of(FinalLocked.class, PrivateLocked.class, StaticLocked.class)) {
+            runner().withBean(type).run(context -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("@Locked")
+                        .hasMessageContaining(type.getSimpleName()).hasMessageContaining("never");
+            });
+        }
     }
 
     @Test
