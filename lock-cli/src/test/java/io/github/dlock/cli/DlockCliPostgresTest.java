@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The same CLI on PostgreSQL ({@code $DLOCK_POSTGRES_URL}, default the loopback server): only the URL changes. */
+/** The same CLI on PostgreSQL (the server {@code TestServers} resolves): only the URL changes. */
 class DlockCliPostgresTest {
     @TempDir
     Path temp;
@@ -22,7 +22,7 @@ class DlockCliPostgresTest {
 
     @BeforeEach
     void setUp() {
-        String base = System.getenv().getOrDefault("DLOCK_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test");
+        String base = io.github.dlock.testkit.TestServers.postgresUrl();
         url = base + (base.contains("?") ? "&" : "?") + "prefix=clitest-" + UUID.randomUUID().toString().substring(0, 8);
     }
 

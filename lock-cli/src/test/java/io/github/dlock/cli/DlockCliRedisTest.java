@@ -20,7 +20,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisProtocol;
 
-/** The same CLI on Redis ({@code $DLOCK_REDIS_URL}, default the loopback server): no code change, only the URL. */
+/** The same CLI on Redis (the server {@code TestServers} resolves): no code change, only the URL. */
 class DlockCliRedisTest {
     @TempDir
     Path temp;
@@ -30,7 +30,7 @@ class DlockCliRedisTest {
 
     @BeforeEach
     void setUp() {
-        base = System.getenv().getOrDefault("DLOCK_REDIS_URL", "redis://127.0.0.1:6379");
+        base = io.github.dlock.testkit.TestServers.redisUrl();
         prefix = "clitest-" + UUID.randomUUID().toString().substring(0, 8);
         url = base + (base.contains("?") ? "&" : "?") + "lease=3s&prefix=" + prefix;
         try (Jedis j = jedis()) {

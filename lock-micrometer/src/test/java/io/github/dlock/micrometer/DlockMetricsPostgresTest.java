@@ -26,8 +26,7 @@ import org.junit.jupiter.api.Test;
 class DlockMetricsPostgresTest {
 
     private static String baseUrl() {
-        String env = System.getenv("DLOCK_POSTGRES_URL");
-        return env != null && !env.isBlank() ? env : "postgresql://postgres@127.0.0.1:5432/test";
+        return io.github.dlock.testkit.TestServers.postgresUrl();
     }
 
     /** A plain JDBC connection to the same database. */

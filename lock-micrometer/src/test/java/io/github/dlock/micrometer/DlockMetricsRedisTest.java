@@ -23,15 +23,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link DlockMetrics} on Redis: the loopback server ({@code $DLOCK_REDIS_URL}) for acquires,
+ * {@link DlockMetrics} on Redis: the server {@code TestServers} resolves for acquires,
  * holds and renewal round trips; a {@code redis-server} of the test's own, stopped under a held
  * lock, for renewal failures and the loss.
  */
 class DlockMetricsRedisTest {
 
     private static String baseUrl() {
-        String env = System.getenv("DLOCK_REDIS_URL");
-        return env != null && !env.isBlank() ? env : "redis://127.0.0.1:6379";
+        return io.github.dlock.testkit.TestServers.redisUrl();
     }
 
     private static String withOptions(String base, String options) {

@@ -2,6 +2,7 @@ package io.github.dlock.redis;
 
 import io.github.dlock.LockProvider;
 import io.github.dlock.testkit.ConformanceBackend;
+import io.github.dlock.testkit.TestServers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -9,14 +10,16 @@ import java.util.stream.Collectors;
 import redis.clients.jedis.Jedis;
 
 /**
- * Redis backends under test: the loopback server ({@code $DLOCK_REDIS_URL}, default
- * {@code redis://127.0.0.1:6379}), or a 3-node Redlock on extra servers started here. Leases
- * are short (5 s) so that killed holders free their locks quickly.
+ * Redis backends under test: the server {@link TestServers#redisUrl()} resolves
+ * ({@code $DLOCK_REDIS_URL}, else the loopback server, else a container), a container in any
+ * case ({@link #container()}), or a 3-node Redlock on extra servers started here. Leases are
+ * short (5 s) so that killed holders free their locks quickly.
  */
 final class RedisBackend implements ConformanceBackend {
     static final String OPTIONS = "lease=5s&prefix=dlocktest";
     private static RedisBackend single;
     private static RedisBackend redlock;
+    private static RedisBackend container;
 
     final String url;
     final List<RedisServer> servers;
@@ -28,17 +31,23 @@ final class RedisBackend implements ConformanceBackend {
 
     /** The base URL of the single server, without options. */
     static String singleServerUrl() {
-        String env = System.getenv("DLOCK_REDIS_URL");
-        return env != null && !env.isBlank() ? env : "redis://127.0.0.1:6379";
+        return TestServers.redisUrl();
     }
 
     static synchronized RedisBackend single() {
-        if (single == null) {
-            String base = singleServerUrl();
-            requireReachable(base);
-            single = new RedisBackend(base + (base.contains("?") ? "&" : "?") + OPTIONS, List.of());
-        }
+        if (single == null) single = onServer(singleServerUrl());
         return single;
+    }
+
+    /** The backend on a Redis container of its own, whatever else is available. */
+    static synchronized RedisBackend container() {
+        if (container == null) container = onServer(TestServers.redisContainerUrl());
+        return container;
+    }
+
+    private static RedisBackend onServer(String base) {
+        requireReachable(base);
+        return new RedisBackend(base + (base.contains("?") ? "&" : "?") + OPTIONS, List.of());
     }
 
     /** Servers of a test's own (one, or several for Redlock) with {@code options}. */

@@ -5,7 +5,7 @@ import java.util.UUID;
 
 /**
  * The real stores the tests run against: the file backend in a directory of the test's, the
- * loopback Redis ({@code $DLOCK_REDIS_URL}) and PostgreSQL ({@code $DLOCK_POSTGRES_URL}), each with
+ * Redis and PostgreSQL that {@link io.github.dlock.testkit.TestServers} resolves, each with
  * a prefix of its own so nothing collides with other tests or runs.
  */
 final class Stores {
@@ -16,14 +16,12 @@ final class Stores {
     }
 
     static String redis() {
-        String env = System.getenv("DLOCK_REDIS_URL");
-        String base = env != null && !env.isBlank() ? env : "redis://127.0.0.1:6379";
+        String base = io.github.dlock.testkit.TestServers.redisUrl();
         return base + (base.contains("?") ? "&" : "?") + "prefix=" + unique("dlockspring") + "&lease=5s";
     }
 
     static String postgres() {
-        String env = System.getenv("DLOCK_POSTGRES_URL");
-        String base = env != null && !env.isBlank() ? env : "postgresql://postgres@127.0.0.1:5432/test";
+        String base = io.github.dlock.testkit.TestServers.postgresUrl();
         return base + (base.contains("?") ? "&" : "?") + "prefix=" + unique("dlockspring") + "&keepAlive=1s&poolSize=8";
     }
 
