@@ -69,11 +69,12 @@ public interface DistributedLock {
      * One attempt, no waiting. Returns empty when someone else holds the lock, or, for a read
      * lock, when a writer waits for it. Otherwise it never yields to waiters: where a backend
      * makes waiters take turns (the file backend's processes waiting for a mutex or semaphore),
-     * only waiting acquires take turns, and this attempt takes a free lock whoever waits. If the
-     * calling thread's interrupt status is set, may return empty; the status is preserved.
+     * only waiting acquires take turns, and this attempt takes a free lock whoever waits. The
+     * calling thread's interrupt status does not stop it (as for {@code Lock.tryLock()}) and is
+     * preserved; an interrupt that arrives during the attempt makes it return empty.
      *
      * @return a new handle that holds the lock until it is released, or empty if the lock was
-     *     not free (or the interrupt status was set)
+     *     not free (or an interrupt arrived during the attempt)
      * @throws LockBackendException if the store fails, or cannot serve the attempt within its
      *     call timeout (e.g. Redis: every connection of the provider stayed busy that long)
      * @throws IllegalStateException if the provider is closed

@@ -13,13 +13,17 @@ package io.github.dlock;
  * that released the handle (a {@link java.lang.ref.Cleaner} thread for a leaked handle, the
  * closing thread for a lock {@link LockProvider#close()} released), {@link #lost} on the
  * thread that completes the handle's {@link LockHandle#lost()} stage, {@link #renewalRound}
- * on the backend's renewal thread. Methods may be called concurrently from many threads and
+ * on a thread of the provider's own ({@code dlock-listener-events}), never on the renewal
+ * thread, so a blocking listener cannot delay renewals (while it blocks, up to 1024 rounds
+ * queue; later ones are dropped). Methods may be called concurrently from many threads and
  * must be thread-safe, quick and non-blocking: they delay the lock operation that reported
  * them.
  *
  * <p><b>Failures.</b> A listener cannot break locking: an exception it throws is caught, logged
  * once per installed listener (at WARN, later ones at DEBUG) and otherwise ignored; the lock
- * operation goes on as if the listener had returned.
+ * operation goes on as if the listener had returned. An {@link Error} such as
+ * {@link StackOverflowError} propagates to the caller of the operation, after a lock the
+ * operation had acquired was given back.
  *
  * <p><b>Which events.</b> Every acquire attempt that reaches the backend while a listener is
  * installed ends in exactly one {@link #acquireFinished} (arguments are checked and a closed

@@ -32,7 +32,10 @@ import java.util.concurrent.locks.Lock;
  * view cannot tell its caller through the {@code Lock} methods, so check
  * {@link #handle()}{@code .get().isLost()} (or register on {@code lost()}) where it matters,
  * and pass {@code handle().get().fencingToken()} to the resource you protect. {@link #unlock()}
- * of a lost lock releases it quietly.
+ * of a lost lock releases it quietly. A thread never re-enters a hold that is gone: locking
+ * again while its hold is known lost throws {@link LockLostException}, and while its hold was
+ * released under it ({@code close()} of the provider, or a release through its handle) throws
+ * {@link IllegalStateException}; the hold stays counted until the thread unlocks it.
  *
  * <p>{@link #newCondition()} is not supported: a condition would need a wait queue shared
  * across processes.
@@ -63,7 +66,9 @@ public final class ThreadOwnedLock implements Lock {
      * @throws LockTimeoutException if the provider's retry strategy has an attempt limit and
      *     it was reached (nothing is held then)
      * @throws LockBackendException if the backing store fails (nothing is held then)
-     * @throws IllegalStateException if the provider is closed
+     * @throws IllegalStateException if the provider is closed, or this thread's hold was
+     *     released under it
+     * @throws LockLostException if this thread holds the view and its hold is known lost
      */
     @Override
     public void lock() {
@@ -91,7 +96,9 @@ public final class ThreadOwnedLock implements Lock {
      * @throws LockTimeoutException if the provider's retry strategy has an attempt limit and
      *     it was reached
      * @throws LockBackendException if the backing store fails
-     * @throws IllegalStateException if the provider is closed
+     * @throws IllegalStateException if the provider is closed, or this thread's hold was
+     *     released under it
+     * @throws LockLostException if this thread holds the view and its hold is known lost
      */
     @Override
     public void lockInterruptibly() throws InterruptedException {
@@ -104,19 +111,16 @@ public final class ThreadOwnedLock implements Lock {
      * Takes the lock if it is free right now (one attempt, no waiting).
      *
      * @throws LockBackendException if the backing store fails
-     * @throws IllegalStateException if the provider is closed
+     * @throws IllegalStateException if the provider is closed, or this thread's hold was
+     *     released under it
+     * @throws LockLostException if this thread holds the view and its hold is known lost
      */
     @Override
     public boolean tryLock() {
         if (reenter()) return true;
-        boolean interrupted = Thread.interrupted(); // Lock.tryLock() takes a free lock whatever the interrupt status
-        try {
-            Optional<LockHandle> handle = lock.tryAcquire();
-            handle.ifPresent(this::hold);
-            return handle.isPresent();
-        } finally {
-            if (interrupted) Thread.currentThread().interrupt();
-        }
+        Optional<LockHandle> handle = lock.tryAcquire(); // takes a free lock whatever the interrupt status, as Lock.tryLock() must
+        handle.ifPresent(this::hold);
+        return handle.isPresent();
     }
 
     /**
@@ -125,7 +129,9 @@ public final class ThreadOwnedLock implements Lock {
      * @throws InterruptedException if the thread is interrupted while waiting; nothing is held
      * @throws NullPointerException if {@code unit} is null
      * @throws LockBackendException if the backing store fails
-     * @throws IllegalStateException if the provider is closed
+     * @throws IllegalStateException if the provider is closed, or this thread's hold was
+     *     released under it
+     * @throws LockLostException if this thread holds the view and its hold is known lost
      */
     @Override
     public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
@@ -209,6 +215,14 @@ public final class ThreadOwnedLock implements Lock {
     private boolean reenter() {
         Hold hold = holds.get(Thread.currentThread());
         if (hold == null) return false;
+        String described = io.github.dlock.internal.Arguments.describe(lock.name());
+        if (hold.handle.isReleased()) {
+            throw new IllegalStateException("this thread's hold of lock " + described + " was released under it (by close() of its provider, "
+                    + "or through its handle); unlock() it before locking again");
+        }
+        if (hold.handle.isLost()) {
+            throw new LockLostException("this thread's hold of lock " + described + " was lost; unlock() it before locking again");
+        }
         if (hold.count == Integer.MAX_VALUE) throw new Error("maximum lock count exceeded");
         hold.count++;
         return true;

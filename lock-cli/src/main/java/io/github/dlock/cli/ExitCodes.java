@@ -19,6 +19,8 @@ final class ExitCodes {
     static final int CANNOT_EXECUTE = 126;
     /** The command was not found. */
     static final int COMMAND_NOT_FOUND = 127;
+    /** Ended by SIGTERM before the command ran (128 + 15, as a shell reports it). */
+    static final int SIGNALLED = 143;
 
     private ExitCodes() {}
 }

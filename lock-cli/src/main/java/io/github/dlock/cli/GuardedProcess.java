@@ -48,7 +48,13 @@ final class GuardedProcess {
             ProcessTree.kill(guard.toHandle()); // the lock no longer protects the command: no grace period
         });
         Thread stopWithDlock = new Thread(() -> CommandGuard.terminate(guard.toHandle()), "dlock-stop-command");
-        Runtime.getRuntime().addShutdownHook(stopWithDlock);
+        try {
+            Runtime.getRuntime().addShutdownHook(stopWithDlock);
+        } catch (IllegalStateException shuttingDown) { // signalled while the guard started: stop it, the lock is released next
+            CommandGuard.terminate(guard.toHandle());
+            guard.waitFor();
+            return ExitCodes.SIGNALLED;
+        }
         try {
             ProcessHandle started = awaitCommand(guard);
             int exit = guard.waitFor();

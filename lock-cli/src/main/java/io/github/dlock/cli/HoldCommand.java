@@ -57,6 +57,8 @@ final class HoldCommand implements Callable<Integer> {
     private final AtomicReference<State> state = new AtomicReference<>(State.WAITING);
     private final CompletableFuture<String> stop = new CompletableFuture<>();
     private final CountDownLatch finished = new CountDownLatch(1);
+    /** The open provider, for a signal that comes while the lock is being acquired. */
+    private volatile LockProvider provider;
     private final AtomicInteger exitCode = new AtomicInteger(ExitCodes.OK);
 
     @Override
@@ -66,6 +68,7 @@ final class HoldCommand implements Callable<Integer> {
         Thread onSignal = new Thread(this::onSignal, "dlock-hold-signal");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try (LockProvider provider = acquire.open(parent, spec.commandLine(), messages)) {
+            this.provider = provider;
             Optional<LockHandle> acquired = acquire.acquire(acquire.lockFor(provider, name), name, messages);
             if (acquired.isEmpty()) return acquire.notAcquiredExitCode();
             try (LockHandle handle = acquired.get()) {
@@ -120,11 +123,15 @@ final class HoldCommand implements Callable<Integer> {
     }
 
     /**
-     * The shutdown hook. Still waiting for the lock: nothing to release, let the JVM end as
-     * usual. Holding: have the holding thread release, then end with its exit code.
+     * The shutdown hook. Still waiting for the lock: close the provider (which gives back a
+     * grant that is on its way) and let the JVM end as usual. Holding: have the holding thread release, then end with its exit code.
      */
     private void onSignal() {
-        if (state.compareAndSet(State.WAITING, State.STOPPED)) return;
+        if (state.compareAndSet(State.WAITING, State.STOPPED)) {
+            LockProvider p = provider; // a grant may be on its way: closing the provider gives it back
+            if (p != null) p.close();
+            return;
+        }
         stop.complete("signal");
         try {
             if (!finished.await(RELEASE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {

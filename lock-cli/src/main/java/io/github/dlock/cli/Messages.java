@@ -49,6 +49,6 @@ final class Messages {
 
     /** {@code 0.012s}, {@code 3.400s}: a duration for humans, to the millisecond. */
     static String seconds(Duration d) {
-        return String.format(Locale.ROOT, "%.3fs", d.toNanos() / 1e9);
+        return String.format(Locale.ROOT, "%.3fs", d.getSeconds() + d.getNano() / 1e9); // no toNanos(): it overflows past 292 years
     }
 }

@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,23 +47,71 @@ final class RunCommand implements Callable<Integer> {
             description = "Run SHELL-STRING with /bin/sh -c (cmd /c on Windows) instead of CMD.")
     String shellCommand;
 
+    /** How long a signal waits for the lock's release before the process ends anyway. */
+    static final Duration RELEASE_GRACE = HoldCommand.RELEASE_GRACE;
+
+    private enum State { WAITING, HOLDING, STOPPED }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.WAITING);
+    /** Counted down once the lock is released (or was never taken) and the provider closed. */
+    private final CountDownLatch finished = new CountDownLatch(1);
+    /** The open provider, for a signal that comes while the lock is being acquired. */
+    private volatile LockProvider provider;
+
     @Override
     public Integer call() throws Exception {
         Messages messages = parent.messages(spec.commandLine());
         acquire.validate(spec.commandLine());
         List<String> argv = argv();
+        // in place before the lock can be held: a SIGTERM/SIGINT at any moment after the grant
+        // waits for the release instead of ending the JVM with the lock held (for its lease)
+        Thread onSignal = new Thread(this::onSignal, "dlock-run-signal");
+        Runtime.getRuntime().addShutdownHook(onSignal);
         try (LockProvider provider = acquire.open(parent, spec.commandLine(), messages)) {
+            this.provider = provider;
             DistributedLock lock = acquire.lockFor(provider, name);
             Optional<LockHandle> acquired = acquire.acquire(lock, name, messages);
             if (acquired.isEmpty()) return acquire.notAcquiredExitCode();
             long held = System.nanoTime();
             int exit;
             try (LockHandle handle = acquired.get()) {
+                if (!state.compareAndSet(State.WAITING, State.HOLDING)) return ExitCodes.SIGNALLED; // signalled as the lock was granted: never run
                 exit = new GuardedProcess(argv, handle, messages.err()).run();
             }
             messages.verbose("released " + acquire.what(name) + " after holding it " + Messages.seconds(Duration.ofNanos(System.nanoTime() - held))
                     + "; exit code " + exit);
             return exit;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running; it returns now that the lock is released
+            }
+        }
+    }
+
+    /**
+     * The shutdown hook. Still waiting for the lock: close the provider (which gives back a
+     * grant that is on its way) and let the JVM end. Holding: wait (at
+     * most {@link #RELEASE_GRACE}) until the running thread, whose command the guard's own
+     * hook stops, has released the lock, so the JVM never ends with it held.
+     */
+    private void onSignal() {
+        if (state.compareAndSet(State.WAITING, State.STOPPED)) {
+            // an acquire may be in flight, its lock already granted on the store: closing the
+            // provider gives such a grant back and wakes the waiting thread
+            LockProvider p = provider;
+            if (p != null) p.close();
+            return;
+        }
+        try {
+            if (!finished.await(RELEASE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                System.err.println("dlock: the release of " + acquire.what(name) + " did not finish within " + RELEASE_GRACE.toSeconds()
+                        + "s; exiting without it");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -53,12 +53,15 @@ class DefaultLock implements DistributedLock, LockIdentity {
 
     @Override
     public Optional<LockHandle> tryAcquire() {
+        boolean interrupted = Thread.interrupted(); // one attempt takes a free lock whatever the interrupt status (as Lock.tryLock())
         try {
             Deadline deadline = Deadline.after(Duration.ZERO, runtime.ticker());
             return Optional.ofNullable(runtime.hasListeners() ? observedAttempt(deadline) : attempt(deadline, false));
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interrupted = true; // interrupted during the attempt: nothing is held
             return Optional.empty();
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 
@@ -118,7 +121,12 @@ class DefaultLock implements DistributedLock, LockIdentity {
         }
         LockListener.Outcome outcome = handle != null ? LockListener.Outcome.ACQUIRED
                 : deadline.isImmediate() ? LockListener.Outcome.EMPTY : LockListener.Outcome.TIMEOUT;
-        runtime.acquireFinished(name, mode, outcome, startedAt);
+        try {
+            runtime.acquireFinished(name, mode, outcome, startedAt);
+        } catch (Throwable fatal) { // a VirtualMachineError of a listener: give the grant back before it propagates
+            if (handle != null) Holds.releaseAfterFailure(handle, fatal);
+            throw fatal;
+        }
         return handle;
     }
 

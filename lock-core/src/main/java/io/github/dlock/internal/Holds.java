@@ -29,8 +29,9 @@ public final class Holds {
     }
 
     /**
-     * For work that returned: releases the lock, then fails if the work did not run under it
-     * throughout.
+     * For work that returned: releases the lock, then fails if the lock was lost before the
+     * work returned ({@code close()} of the provider counts: it reports each lock it releases
+     * as lost). Work that released the handle itself, and nothing was lost, is fine.
      *
      * @param handle the hold the work ran under
      * @param lockName the lock's name, for the message
@@ -41,11 +42,11 @@ public final class Holds {
      */
     public static void releaseAfterSuccess(LockHandle handle, String lockName, String work) {
         boolean lost = handle.isLost();
-        boolean takenAway = handle.isReleased(); // only close() of the provider releases a handle nobody else has
+        boolean releasedUnderIt = handle.isReleased();
         handle.release();
-        if (takenAway) {
-            throw new LockLostException("lock " + Arguments.describe(lockName) + " was released by close() of its provider while " + work + " ran");
+        if (lost || handle.isLost()) {
+            throw new LockLostException("lock " + Arguments.describe(lockName) + " was lost while " + work + " ran"
+                    + (lost && releasedUnderIt ? " (released by close() of its provider, or lost and then released)" : ""));
         }
-        if (lost || handle.isLost()) throw new LockLostException("lock " + Arguments.describe(lockName) + " was lost while " + work + " ran");
     }
 }

@@ -13,21 +13,44 @@ import java.util.TreeSet;
 
 /**
  * Typed, validated access to the string options of a provider URL, which tracks what was
- * read so that {@link #rejectUnknown()} can name misspelled options.
+ * read so that {@link #rejectUnknown()} can name misspelled options. Option names match in
+ * any case and with or without {@code -}, {@code _} or {@code .} between words:
+ * {@code poolSize}, {@code pool-size} (Spring's properties) and {@code POOLSIZE} or
+ * {@code pool_size} (environment variables) are one option.
  */
 public final class ProviderOptions {
     private final String scheme;
-    private final Map<String, String> values;
+    /** By relaxed name: the value and the name as given. */
+    private final Map<String, Map.Entry<String, String>> values = new TreeMap<>();
     private final Set<String> known = new TreeSet<>();
 
+    /**
+     * @param scheme the URL scheme, for messages
+     * @param values the options as given
+     * @throws IllegalArgumentException if two of them are one option spelt two ways
+     */
     public ProviderOptions(String scheme, Map<String, String> values) {
         this.scheme = Objects.requireNonNull(scheme, "scheme");
-        this.values = new TreeMap<>(Objects.requireNonNull(values, "options"));
+        for (Map.Entry<String, String> e : new TreeMap<>(Objects.requireNonNull(values, "options")).entrySet()) {
+            Map.Entry<String, String> before = this.values.putIfAbsent(relaxed(e.getKey()), Map.entry(e.getKey(), e.getValue()));
+            if (before != null) {
+                throw new IllegalArgumentException("option " + before.getKey() + " was given twice (as " + before.getKey() + " and " + e.getKey() + ")");
+            }
+        }
     }
 
+    private static String relaxed(String key) {
+        return key.replaceAll("[-_.]", "").toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * @param key the option's name, as documented
+     * @return its value, if given
+     */
     public Optional<String> string(String key) {
         known.add(key);
-        return Optional.ofNullable(values.get(key));
+        Map.Entry<String, String> given = values.get(relaxed(key));
+        return given == null ? Optional.empty() : Optional.of(given.getValue());
     }
 
     /** A duration in {@link Durations} syntax. */
@@ -72,8 +95,12 @@ public final class ProviderOptions {
      * @throws IllegalArgumentException naming the unknown options and listing the known ones
      */
     public void rejectUnknown() {
-        Set<String> unknown = new TreeSet<>(values.keySet());
-        unknown.removeAll(known);
+        Set<String> knownRelaxed = new TreeSet<>();
+        for (String k : known) knownRelaxed.add(relaxed(k));
+        Set<String> unknown = new TreeSet<>();
+        values.forEach((relaxedKey, given) -> {
+            if (!knownRelaxed.contains(relaxedKey)) unknown.add(given.getKey());
+        });
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException("unknown option" + (unknown.size() > 1 ? "s " : " ") + unknown
                     + " for " + scheme + " URLs; known options: " + known);

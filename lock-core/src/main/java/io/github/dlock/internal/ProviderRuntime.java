@@ -59,6 +59,8 @@ public final class ProviderRuntime implements AutoCloseable {
     private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
     private final Map<CompletableFuture<LockHandle>, String> pending = new ConcurrentHashMap<>();
     private final ExecutorService asyncExecutor;
+    /** Runs the listeners' renewal-round events, off the renewer's thread; made on first use. */
+    private volatile java.util.concurrent.ThreadPoolExecutor listenerEvents;
     private volatile boolean closed;
     /** Attempts between {@link #beginAttempt} and {@link #endAttempt}; guarded by {@link #flights}. */
     private int attemptsInFlight;
@@ -199,6 +201,12 @@ public final class ProviderRuntime implements AutoCloseable {
         if (released > 0) LOG.info("Released {} lock(s) still held on close of {}", released, description);
         held.clear();
         asyncExecutor.shutdownNow();
+        listenersChange.lock();
+        try {
+            if (listenerEvents != null) listenerEvents.shutdown(); // queued rounds are still reported
+        } finally {
+            listenersChange.unlock();
+        }
     }
 
     /**
@@ -460,16 +468,50 @@ public final class ProviderRuntime implements AutoCloseable {
     /**
      * Reports a lease renewal round of {@code locks} leases that made {@code roundTrips} round
      * trips, of which {@code failures} leases could not be renewed; for a backend's renewer.
+     * The listeners run on a thread of their own ({@code dlock-listener-events}), never on the
+     * renewer's, so a listener that blocks cannot delay renewals; while one blocks, up to
+     * {@link #QUEUED_ROUNDS} rounds queue and later ones are dropped. Never blocks.
      */
     public void renewalRound(int locks, int roundTrips, int failures) {
         Installed[] now = listeners;
         if (now == null) return;
-        for (Installed l : now) {
-            try {
-                l.listener.renewalRound(backend, locks, roundTrips, failures);
-            } catch (Throwable t) {
-                l.failed("renewalRound", t);
+        try {
+            listenerEvents().execute(() -> {
+                for (Installed l : now) {
+                    try {
+                        l.listener.renewalRound(backend, locks, roundTrips, failures);
+                    } catch (VirtualMachineError e) {
+                        LOG.error("Lock listener {} on {} threw from renewalRound", l.listener, description, e);
+                    } catch (Throwable t) {
+                        l.failed("renewalRound", t);
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closedOrFull) {
+            LOG.debug("Renewal round not reported to the listeners of {} (closed, or a listener blocks)", description);
+        }
+    }
+
+    /** How many renewal rounds wait for a blocked listener before later ones are dropped. */
+    static final int QUEUED_ROUNDS = 1024;
+
+    private java.util.concurrent.ThreadPoolExecutor listenerEvents() {
+        java.util.concurrent.ThreadPoolExecutor e = listenerEvents;
+        if (e != null) return e;
+        listenersChange.lock();
+        try {
+            if (listenerEvents == null) {
+                listenerEvents = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.MILLISECONDS,
+                        new java.util.concurrent.ArrayBlockingQueue<>(QUEUED_ROUNDS), r -> {
+                            Thread t = new Thread(r, "dlock-listener-events");
+                            t.setDaemon(true);
+                            return t;
+                        }, new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
+                if (closed) listenerEvents.shutdown();
             }
+            return listenerEvents;
+        } finally {
+            listenersChange.unlock();
         }
     }
 

@@ -144,7 +144,7 @@ class LockListenerTest {
             assertThrows(InterruptedException.class, busy::acquire);
             assertFalse(Thread.currentThread().isInterrupted());
             Thread.currentThread().interrupt();
-            assertEquals(Optional.empty(), busy.tryAcquire(), "tryAcquire() keeps the interrupt and returns empty");
+            assertEquals(Optional.empty(), busy.tryAcquire(), "tryAcquire() keeps the interrupt and, the lock being busy, returns empty");
             assertTrue(Thread.interrupted());
             DistributedLock failing = backend.runtime.lock("failing", n -> deadline -> {
                 throw new IllegalStateException("store down");
@@ -152,7 +152,7 @@ class LockListenerTest {
             assertThrows(IllegalStateException.class, failing::tryAcquire);
             backend.semaphore("pool", 2).acquire().release();
             assertEquals(List.of(Outcome.ACQUIRED, Outcome.TIMEOUT, Outcome.TIMEOUT, Outcome.EMPTY, Outcome.EMPTY,
-                    Outcome.INTERRUPTED, Outcome.INTERRUPTED, Outcome.ERROR, Outcome.ACQUIRED), recorder.outcomes(), recorder.events.toString());
+                    Outcome.INTERRUPTED, Outcome.EMPTY, Outcome.ERROR, Outcome.ACQUIRED), recorder.outcomes(), recorder.events.toString());
             Event permit = recorder.events.get(recorder.events.size() - 1);
             assertEquals("released", permit.kind);
             assertEquals(LockMode.PERMIT, permit.mode);
@@ -330,6 +330,8 @@ class LockListenerTest {
             renewer.renewAll();
             renewer.unregister(flaky);
             renewer.renewAll();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (recorder.events.size() < 2 && System.nanoTime() < end) Thread.onSpinWait(); // reported off the renewer's thread
             List<String> rounds = new ArrayList<>();
             for (Event e : recorder.events) rounds.add(e.kind + " " + e.backend + " " + e.what);
             assertEquals(List.of("renewal memory 2/3/1", "renewal memory 1/3/0"), rounds);

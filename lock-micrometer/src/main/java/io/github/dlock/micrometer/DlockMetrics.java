@@ -11,9 +11,13 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -45,9 +49,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>{@code backend} is {@code file}, {@code redis} or {@code postgresql}; {@code kind} is
  * {@code mutex}, {@code read}, {@code write} (the sides of a read-write lock) or
  * {@code permit} (a semaphore). Every meter also carries the extra tags given to the
- * constructor: give each provider bound to one registry distinct tags (e.g.
- * {@code provider=orders}) if two have the same backend, else their meters merge (and the
- * second provider's gauge is ignored). The counters and the gauge are registered at once; the
+ * constructor: providers bound to one registry need distinct tags (e.g.
+ * {@code provider=orders}) if they have the same backend; binding a second one with the same
+ * tags fails, as its meters would merge with the first's (its gauge ignored, and closing
+ * either would remove the other's meters). The counters and the gauge are registered at once; the
  * timers on their first event. Lock names never become tags (they are unbounded).
  *
  * <p>Releases, holds and losses are measured for locks acquired after {@link #bindTo}; the
@@ -109,10 +114,13 @@ public final class DlockMetrics implements MeterBinder, AutoCloseable {
 
     /**
      * Registers the meters in {@code registry} and installs the listener that records them.
+     * Binding again to a registry this binder is bound to does nothing (events are counted
+     * once).
      *
      * @param registry the registry
      * @throws NullPointerException if {@code registry} is null
-     * @throws IllegalStateException if this binder or the provider is closed
+     * @throws IllegalStateException if this binder or the provider is closed, or another
+     *     binder with the same tags is bound to {@code registry}
      */
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -120,7 +128,15 @@ public final class DlockMetrics implements MeterBinder, AutoCloseable {
         lifecycle.lock();
         try {
             if (closed) throw new IllegalStateException("DlockMetrics for " + provider + " is closed");
-            Binding binding = new Binding(registry);
+            for (Binding bound : bindings) if (bound.registry == registry) return; // bound already: a second listener would count twice
+            claim(registry, tags, provider);
+            Binding binding;
+            try {
+                binding = new Binding(registry);
+            } catch (RuntimeException e) {
+                unclaim(registry, tags);
+                throw e;
+            }
             try {
                 binding.registration = provider.listen(binding);
             } catch (RuntimeException e) {
@@ -152,6 +168,25 @@ public final class DlockMetrics implements MeterBinder, AutoCloseable {
     @Override
     public String toString() {
         return "DlockMetrics{" + provider + ", " + tags + "}";
+    }
+
+    /** The tags bound per registry, by any binder: two with the same tags would share meters. */
+    private static final Map<MeterRegistry, Set<Tags>> CLAIMED = new WeakHashMap<>(); // guarded by itself
+
+    private static void claim(MeterRegistry registry, Tags tags, LockProvider provider) {
+        synchronized (CLAIMED) { // no I/O here
+            if (!CLAIMED.computeIfAbsent(registry, r -> new HashSet<>()).add(tags)) {
+                throw new IllegalStateException("another DlockMetrics with tags " + tags + " is bound to this registry; give the binder of "
+                        + provider + " distinct tags (e.g. Tags.of(\"provider\", \"orders\")), or its meters would merge with the other's");
+            }
+        }
+    }
+
+    private static void unclaim(MeterRegistry registry, Tags tags) {
+        synchronized (CLAIMED) {
+            Set<Tags> claimed = CLAIMED.get(registry);
+            if (claimed != null) claimed.remove(tags);
+        }
     }
 
     private static String kind(LockMode mode) {
@@ -237,6 +272,7 @@ public final class DlockMetrics implements MeterBinder, AutoCloseable {
             LockListener.Registration r = registration;
             if (r != null) r.close();
             for (Meter meter : meters) registry.remove(meter);
+            unclaim(registry, tags);
         }
 
         @Override

@@ -90,6 +90,14 @@ public final class RedisLockProvider implements LockProvider {
         List<RedisNode> nodes = new ArrayList<>();
         for (HostAndPort server : b.servers) nodes.add(new RedisNode(server, config, b.poolSize));
         for (RedisClient client : b.clients) nodes.add(new RedisNode(client));
+        java.util.Set<HostAndPort> seen = new java.util.HashSet<>();
+        for (RedisNode node : nodes) {
+            if (!seen.add(node.address())) {
+                nodes.forEach(RedisNode::close); // closes only the clients dlock built
+                throw new IllegalArgumentException("two of the given clients connect to the same server " + node.address()
+                        + ": Redlock needs independent servers (give one client per server)");
+            }
+        }
         this.quorum = new Quorum(nodes, Duration.ofMillis(2L * b.timeout.toMillis() + 1000));
         this.subscriptions = new RedisSubscriptions(nodes);
         this.prefix = b.prefix;
@@ -649,6 +657,9 @@ public final class RedisLockProvider implements LockProvider {
          * @return a new, open provider
          * @throws IllegalStateException if no server was given, or an even number of two or
          *     more (a Redlock quorum needs an odd count to tolerate failures)
+         * @throws IllegalArgumentException if two given clients connect to the same server
+         * @throws LockBackendException if a given client cannot connect (its server is learnt
+         *     from a connection)
          */
         public RedisLockProvider build() {
             if (!clients.isEmpty()) {

@@ -60,6 +60,9 @@ class RedisCallersClientTest {
             LockHandle held = provider.lock(name).acquire(Duration.ofSeconds(5));
             CompletableFuture<LockHandle> waiting = provider.lock(name).acquireAsync(Duration.ofSeconds(30));
             awaitSubscriber(SERVER.getPort(), name);
+            // the waiter's retries borrow a connection for a moment; the subscriber must not keep one
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (client.getPool().getNumActive() > 0 && System.nanoTime() < end) Thread.sleep(1);
             assertEquals(0, client.getPool().getNumActive(), "a waiter keeps a connection of the caller's pool busy");
             held.release(); // needs the pool's only connection
             waiting.get(30, TimeUnit.SECONDS).release();

@@ -29,6 +29,9 @@ public class DlockHealthIndicator implements HealthIndicator {
     public static final String PROBE_NAME = "dlock-health-probe";
 
     private final LockProvider provider;
+    /** The longest check timeout: a day (a health check waiting longer is a mistake, and overflows nanoseconds). */
+    static final Duration MAX_TIMEOUT = Duration.ofDays(1);
+
     private final Duration timeout;
     private final Redaction redaction;
     private final AtomicReference<CompletableFuture<Integer>> inFlight = new AtomicReference<>();
@@ -39,7 +42,7 @@ public class DlockHealthIndicator implements HealthIndicator {
      * @param provider the provider to probe
      * @param timeout how long a check waits for the answer; positive
      * @throws NullPointerException if an argument is null
-     * @throws IllegalArgumentException if {@code timeout} is not positive
+     * @throws IllegalArgumentException if {@code timeout} is not positive, or longer than a day
      */
     public DlockHealthIndicator(LockProvider provider, Duration timeout) {
         this(provider, timeout, Redaction.none());
@@ -49,6 +52,7 @@ public class DlockHealthIndicator implements HealthIndicator {
         this.provider = Objects.requireNonNull(provider, "provider");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive: " + timeout);
+        if (timeout.compareTo(MAX_TIMEOUT) > 0) throw new IllegalArgumentException("timeout must be at most " + MAX_TIMEOUT + ": " + timeout);
         this.redaction = Objects.requireNonNull(redaction, "redaction");
     }
 

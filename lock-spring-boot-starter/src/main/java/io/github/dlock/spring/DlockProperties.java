@@ -163,11 +163,14 @@ public class DlockProperties {
         /**
          * @param timeout how long a check waits
          * @throws NullPointerException if {@code timeout} is null
-         * @throws IllegalArgumentException if it is not positive
+         * @throws IllegalArgumentException if it is not positive, or longer than a day
          */
         public void setTimeout(Duration timeout) {
             Objects.requireNonNull(timeout, "dlock.health.timeout");
             if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("dlock.health.timeout must be positive: " + timeout);
+            if (timeout.compareTo(DlockHealthIndicator.MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("dlock.health.timeout must be at most " + DlockHealthIndicator.MAX_TIMEOUT + ": " + timeout);
+            }
             this.timeout = timeout;
         }
     }

@@ -37,6 +37,7 @@ import org.springframework.expression.ParseException;
 import org.springframework.expression.ParserContext;
 import org.springframework.core.convert.TypeDescriptor;
 import org.springframework.expression.TypeConverter;
+import org.springframework.expression.common.CompositeStringExpression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.expression.spel.support.StandardTypeConverter;
 
@@ -213,7 +214,7 @@ public class LockedAspect implements Ordered {
             context.setTypeConverter(TO_TEXT);
             String value;
             try {
-                value = name.getValue(context, String.class);
+                value = name instanceof CompositeStringExpression template ? joined(template, context) : name.getValue(context, String.class);
             } catch (EvaluationException e) {
                 String hint = method.getParameterCount() > 0 && PARAMETER_NAMES.getParameterNames(method) == null
                         ? " (parameter names are not available: compile with -parameters, or use #p0, #p1...)" : "";
@@ -224,6 +225,24 @@ public class LockedAspect implements Ordered {
                 throw new IllegalArgumentException("@Locked on " + where + ": name '" + nameSource + "' evaluated to a blank name for these arguments");
             }
             return value;
+        }
+
+        /**
+         * A template's parts joined, each required: SpEL would leave out a part that is null
+         * ({@code order:#{#id}} with no id gives {@code order:}), and every such call would
+         * share that one lock.
+         */
+        private String joined(CompositeStringExpression template, MethodBasedEvaluationContext context) {
+            StringBuilder out = new StringBuilder();
+            for (Expression part : template.getExpressions()) {
+                String value = part.getValue(context, String.class);
+                if (value == null) {
+                    throw new IllegalArgumentException("@Locked on " + where + ": part #{" + part.getExpressionString() + "} of name '" + nameSource
+                            + "' evaluated to null for these arguments (every such call would share one lock)");
+                }
+                out.append(value);
+            }
+            return out.toString();
         }
     }
 
