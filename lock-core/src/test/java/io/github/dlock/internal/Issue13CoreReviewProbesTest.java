@@ -136,6 +136,8 @@ class Issue13CoreReviewProbesTest {
     /** Holds: a listener that blocks in acquireFinished delays only its own caller; other threads acquire and release meanwhile. */
     @Test
     void listenerBlockingOnOneThread_doesNotStallOtherThreads() throws Exception {
+        // a thread per task: the common pool may have a single worker on 2 cores (JDK 25 uses it even then), which the slow task would occupy
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
         try (MemoryBackend backend = new MemoryBackend()) {
             java.util.concurrent.CountDownLatch inListener = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch unblock = new java.util.concurrent.CountDownLatch(1);
@@ -158,7 +160,7 @@ class Issue13CoreReviewProbesTest {
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);
                 }
-            });
+            }, threads);
             assertTrue(inListener.await(10, TimeUnit.SECONDS));
             CompletableFuture<Void> other = CompletableFuture.runAsync(() -> {
                 try {
@@ -166,10 +168,12 @@ class Issue13CoreReviewProbesTest {
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);
                 }
-            });
+            }, threads);
             other.get(10, TimeUnit.SECONDS);
             unblock.countDown();
             slow.get(10, TimeUnit.SECONDS);
+        } finally {
+            threads.shutdownNow();
         }
     }
 }
