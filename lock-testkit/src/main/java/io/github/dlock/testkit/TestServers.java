@@ -186,13 +186,20 @@ public final class TestServers {
         }
     }
 
-    /** An {@code SSLRequest} answered by {@code N} or {@code S}: a PostgreSQL server (no driver needed). */
+    /**
+     * A startup message (protocol 3.0, user and database {@code postgres}) answered by an
+     * authentication request ({@code R}): a PostgreSQL server that accepts sessions, no driver
+     * needed. A server still starting up (or recovering) answers {@code E} ("the database system
+     * is starting up"), though it already answers an {@code SSLRequest}.
+     */
     private static boolean postgresAnswer(InputStream in, OutputStream out) {
         try {
-            out.write(new byte[] {0, 0, 0, 8, 0x04, (byte) 0xd2, 0x16, 0x2f}); // length 8, code 80877103
+            byte[] params = "user\0postgres\0database\0postgres\0\0".getBytes(StandardCharsets.US_ASCII);
+            java.nio.ByteBuffer startup = java.nio.ByteBuffer.allocate(8 + params.length);
+            startup.putInt(8 + params.length).putInt(196608).put(params); // length, protocol 3.0, parameters
+            out.write(startup.array());
             out.flush();
-            int reply = in.read();
-            return reply == 'N' || reply == 'S';
+            return in.read() == 'R';
         } catch (IOException e) {
             return false;
         }
