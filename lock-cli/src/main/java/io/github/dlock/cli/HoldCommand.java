@@ -69,6 +69,9 @@ final class HoldCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(onSignal);
         try (LockProvider provider = acquire.open(parent, spec.commandLine(), messages)) {
             this.provider = provider;
+            // a signal that came before the hook could see the provider: acquire nothing (the
+            // hook or this thread, whichever sees the other, closes the provider)
+            if (state.get() == State.STOPPED) return ExitCodes.OK;
             Optional<LockHandle> acquired = acquire.acquire(acquire.lockFor(provider, name), name, messages);
             if (acquired.isEmpty()) return acquire.notAcquiredExitCode();
             try (LockHandle handle = acquired.get()) {

@@ -69,6 +69,9 @@ final class RunCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(onSignal);
         try (LockProvider provider = acquire.open(parent, spec.commandLine(), messages)) {
             this.provider = provider;
+            // a signal that came before the hook could see the provider: acquire nothing (the
+            // hook or this thread, whichever sees the other, closes the provider)
+            if (state.get() == State.STOPPED) return ExitCodes.SIGNALLED;
             DistributedLock lock = acquire.lockFor(provider, name);
             Optional<LockHandle> acquired = acquire.acquire(lock, name, messages);
             if (acquired.isEmpty()) return acquire.notAcquiredExitCode();
