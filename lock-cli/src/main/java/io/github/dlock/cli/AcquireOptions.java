@@ -29,7 +29,7 @@ final class AcquireOptions {
     Integer permits;
 
     @Option(names = "--lease", paramLabel = "DUR", converter = DurationConverter.class,
-            description = "Lease on stores with leases (redis:, rediss:), renewed while held: how long the lock outlives a dlock "
+            description = "Lease on stores with leases (redis:, rediss:, redis-sentinel:, redis-cluster:), renewed while held: how long the lock outlives a dlock "
                     + "that died or lost its network. Default: the URL's lease option, else 30s. Rejected for file: and "
                     + "PostgreSQL, which free the lock when dlock's process or session ends.")
     Duration lease;

@@ -33,7 +33,7 @@ abstract class RedisAcquirer implements Acquirer {
     RedisAcquirer(RedisLockProvider provider, String name, String kind) {
         this.provider = provider;
         this.name = name;
-        this.keys = new RedisKeys(provider.prefix(), name, kind);
+        this.keys = provider.keys(name, kind);
     }
 
     abstract RedisScripts acquireScript();
@@ -63,7 +63,10 @@ abstract class RedisAcquirer implements Acquirer {
      * back of a failed attempt that reaches a server late can then never delete a later
      * attempt's grant. The waiter id marks a waiting writer across its attempts. A waiter
      * sleeps until a release message, its retry delay, or the moment the holder's lease runs
-     * out (which the refusal reports), whichever comes first.
+     * out (which the refusal reports), whichever comes first. Once waiting, an attempt that
+     * fails {@link RedisNode#transientFailure transiently} (failover, restart, moving slot)
+     * counts as refused: the waiter keeps waiting, and throws that failure only if the store
+     * is still failing when its deadline passes. A first attempt that fails throws at once.
      */
     @Override
     public final HeldLock tryAcquire(Deadline deadline) throws InterruptedException {
@@ -89,9 +92,19 @@ abstract class RedisAcquirer implements Acquirer {
             try {
                 WakeSignal wake = provider.subscriptions().subscribe(channel, Math.min(deadline.remainingNanos(), provider.timeoutNanos()));
                 Semaphore turn = provider.waitingTurn(channel);
+                RuntimeException[] failing = {null};
                 AcquireLoop.Attempt<HeldLock> waiting = () -> {
                     expiresInMs[0] = 0;
-                    HeldLock h = inTurn(turn, deadline, attempt);
+                    HeldLock h;
+                    try {
+                        h = inTurn(turn, deadline, attempt);
+                        failing[0] = null;
+                    } catch (LockBackendException e) {
+                        // a failover, restart or moving slot while waiting: keep waiting (the attempt gave back what it may have got)
+                        if (!RedisNode.transientFailure(e)) throw e;
+                        failing[0] = e;
+                        return null;
+                    }
                     if (h == null && expiresInMs[0] > 0) {
                         if (expiryWake[0] != null) expiryWake[0].cancel(false);
                         expiryWake[0] = provider.wakeAfter(wake, expiresInMs[0]);
@@ -100,6 +113,7 @@ abstract class RedisAcquirer implements Acquirer {
                 };
                 held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, waiting, 1);
                 acquired = held != null;
+                if (held == null && failing[0] != null) throw failing[0]; // still failing at the deadline: say why, not just "timed out"
                 return held;
             } finally {
                 if (expiryWake[0] != null) expiryWake[0].cancel(false);

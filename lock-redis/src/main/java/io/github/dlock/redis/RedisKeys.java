@@ -12,7 +12,19 @@ final class RedisKeys {
     final String base;
 
     RedisKeys(String prefix, String name, String kind) {
-        this.base = prefix + ":{" + name + "}" + kind;
+        this(prefix, name, kind, false);
+    }
+
+    /**
+     * Keys for a Redis Cluster when {@code clustered}: there a hash tag must not be empty
+     * (Redis would hash each whole key, putting a lock's keys in different slots), so a name
+     * starting with <code>}</code> or {@code =} is tagged as {@code =NAME} (an injective change:
+     * only such names start with {@code =} after it); every other name keeps {@code {NAME}},
+     * as on one server.
+     */
+    RedisKeys(String prefix, String name, String kind, boolean clustered) {
+        String tag = clustered && (name.startsWith("}") || name.startsWith("=")) ? "=" + name : name;
+        this.base = prefix + ":{" + tag + "}" + kind;
     }
 
     byte[] key(String suffix) {

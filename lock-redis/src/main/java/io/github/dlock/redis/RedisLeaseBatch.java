@@ -16,9 +16,17 @@ import java.util.Map;
  */
 final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
     private final Quorum quorum;
+    private final int replicas;
+    private final long replicaTimeoutMs;
 
-    RedisLeaseBatch(Quorum quorum) {
+    /**
+     * @param replicas replicas of each server that must confirm a renewal ({@code WAIT}) before
+     *     it counts, so that a failover to a replica keeps every lease its holder counts on; 0 for none
+     */
+    RedisLeaseBatch(Quorum quorum, int replicas, long replicaTimeoutMs) {
         this.quorum = quorum;
+        this.replicas = replicas;
+        this.replicaTimeoutMs = replicaTimeoutMs;
     }
 
     @Override
@@ -29,7 +37,7 @@ final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
         for (RedisHeldLock lock : list) {
             calls.add(new RedisNode.Call(lock.renewScript(), List.of(lock.holdKey), List.of(lock.token, lease)));
         }
-        List<Quorum.Reply<List<Object>>> perServer = quorum.until(quorum.nodes(), node -> node.evalBatch(calls), replies -> decided(list, replies))
+        List<Quorum.Reply<List<Object>>> perServer = quorum.until(quorum.nodes(), node -> node.evalBatch(calls, replicas, replicaTimeoutMs), replies -> decided(list, replies))
                 .settle(late -> {});
         Map<RedisHeldLock, LeaseRenewer.Outcome> outcomes = new HashMap<>(list.size() * 2);
         for (int i = 0; i < list.size(); i++) {
@@ -48,7 +56,10 @@ final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
         return outcomes;
     }
 
-    /** One pipelined call per server, every round: those that answer late are still sent. */
+    /**
+     * One pipelined call per server, every round: those that answer late are still sent. (On
+     * a Redis Cluster, one per master that holds some of the leases: counted by the node.)
+     */
     @Override
     public int roundTrips() {
         return quorum.size();

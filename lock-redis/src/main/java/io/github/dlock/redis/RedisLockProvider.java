@@ -34,11 +34,15 @@ import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.SslOptions;
 
 /**
- * Locks on one Redis server, or on N independent servers with the Redlock quorum.
+ * Locks on one Redis server, on N independent servers with the Redlock quorum, on the master
+ * of a Sentinel set (followed across failovers), or on a Redis Cluster (each lock on the
+ * master of its slot).
  *
  * <pre>{@code
  * try (LockProvider locks = RedisLockProvider.builder().server("localhost", 6379).build()) { ... }
  * try (LockProvider locks = LockProvider.open("redis://r1:6379,r2:6379,r3:6379?lease=10s")) { ... }
+ * try (LockProvider locks = LockProvider.open("redis-sentinel://s1:26379,s2:26379,s3:26379?replicas=1#mymaster")) { ... }
+ * try (LockProvider locks = RedisLockProvider.builder().clusterNodes("n1:7000", "n2:7001").build()) { ... }
  * }</pre>
  *
  * <p>Guarantees: holds have a lease (default 30 s) that one renewer thread per provider
@@ -65,7 +69,9 @@ public final class RedisLockProvider implements LockProvider {
     public static final Duration MAX_LEASE = Duration.ofDays(365);
 
     private final Quorum quorum;
-    private final RedisSubscriptions subscriptions;
+    private final RedisWakeUps subscriptions;
+    /** On a Redis Cluster (keys tagged for it, see {@link RedisKeys}). */
+    private final boolean clustered;
     private final LeaseRenewer<RedisHeldLock> renewer;
     private final ProviderRuntime runtime;
     private final Ticker ticker = Ticker.system();
@@ -88,18 +94,37 @@ public final class RedisLockProvider implements LockProvider {
     private RedisLockProvider(Builder b) {
         JedisClientConfig config = b.clientConfig();
         List<RedisNode> nodes = new ArrayList<>();
-        for (HostAndPort server : b.servers) nodes.add(new RedisNode(server, config, b.poolSize));
-        for (RedisClient client : b.clients) nodes.add(new RedisNode(client));
-        java.util.Set<HostAndPort> seen = new java.util.HashSet<>();
-        for (RedisNode node : nodes) {
-            if (!seen.add(node.address())) {
-                nodes.forEach(RedisNode::close); // closes only the clients dlock built
-                throw new IllegalArgumentException("two of the given clients connect to the same server " + node.address()
-                        + ": Redlock needs independent servers (give one client per server)");
+        String description;
+        if (!b.clusterNodes.isEmpty()) {
+            RedisClusterNode cluster = new RedisClusterNode(new java.util.LinkedHashSet<>(b.clusterNodes), config, b.poolSize);
+            nodes.add(cluster);
+            this.subscriptions = new RedisShardedSubscriptions(cluster);
+            this.clustered = true;
+            description = (b.ssl ? "rediss-cluster://" : "redis-cluster://") + join(b.clusterNodes);
+        } else if (!b.sentinels.isEmpty()) {
+            RedisServerNode master = new RedisServerNode(b.masterName, new java.util.LinkedHashSet<>(b.sentinels), config, b.sentinelConfig(), b.poolSize);
+            nodes.add(master);
+            this.subscriptions = new RedisSubscriptions(List.of(master));
+            this.clustered = false;
+            description = (b.ssl ? "rediss-sentinel://" : "redis-sentinel://") + join(b.sentinels) + "#" + b.masterName;
+        } else {
+            List<RedisServerNode> servers = new ArrayList<>();
+            for (HostAndPort server : b.servers) servers.add(new RedisServerNode(server, config, b.poolSize));
+            for (RedisClient client : b.clients) servers.add(new RedisServerNode(client));
+            java.util.Set<HostAndPort> seen = new java.util.HashSet<>();
+            for (RedisServerNode node : servers) {
+                if (!seen.add(node.address())) {
+                    servers.forEach(RedisNode::close); // closes only the clients dlock built
+                    throw new IllegalArgumentException("two of the given clients connect to the same server " + node.address()
+                            + ": Redlock needs independent servers (give one client per server)");
+                }
             }
+            nodes.addAll(servers);
+            this.subscriptions = new RedisSubscriptions(servers);
+            this.clustered = false;
+            description = (b.ssl ? "rediss://" : "redis://") + join(servers.stream().map(RedisNode::address).toList());
         }
         this.quorum = new Quorum(nodes, Duration.ofMillis(2L * b.timeout.toMillis() + 1000));
-        this.subscriptions = new RedisSubscriptions(nodes);
         this.prefix = b.prefix;
         this.ownerId = b.ownerId != null ? b.ownerId : OwnerIds.generate();
         this.retryStrategy = b.retryStrategy != null ? b.retryStrategy : RetryStrategy.exponential(Duration.ofMillis(5), Duration.ofMillis(500));
@@ -109,11 +134,10 @@ public final class RedisLockProvider implements LockProvider {
         this.waitMarkMsBytes = Long.toString(waitMarkMs).getBytes(StandardCharsets.US_ASCII);
         this.replicas = b.replicas;
         this.replicaTimeoutMs = b.replicaTimeout.toMillis();
-        String description = (b.ssl ? "rediss://" : "redis://") + nodes.stream().map(n -> n.address().toString()).collect(Collectors.joining(","));
         this.runtime = new ProviderRuntime("redis", description, ticker);
         this.renewer = b.renew
-                ? new LeaseRenewer<>("dlock-redis-renewer", b.lease, b.lease.dividedBy(3), ticker, new RedisLeaseBatch(quorum))
-                : LeaseRenewer.withoutRenewal("dlock-redis-renewer", b.lease, ticker, new RedisLeaseBatch(quorum));
+                ? new LeaseRenewer<>("dlock-redis-renewer", b.lease, b.lease.dividedBy(3), ticker, new RedisLeaseBatch(quorum, b.replicas, b.replicaTimeout.toMillis()))
+                : LeaseRenewer.withoutRenewal("dlock-redis-renewer", b.lease, ticker, new RedisLeaseBatch(quorum, b.replicas, b.replicaTimeout.toMillis()));
         renewer.reportingTo(runtime);
         this.timeoutNanos = b.timeout.toNanos();
         this.attemptSlots = new java.util.concurrent.Semaphore(b.poolSize, true);
@@ -180,9 +204,9 @@ public final class RedisLockProvider implements LockProvider {
     public List<LockHolder> holders(String name) {
         Arguments.requireName(name, "name");
         runtime.ensureOpen();
-        RedisKeys mutex = new RedisKeys(prefix, name, "");
-        RedisKeys rw = new RedisKeys(prefix, name, ":rw");
-        RedisKeys sem = new RedisKeys(prefix, name, ":sem");
+        RedisKeys mutex = keys(name, "");
+        RedisKeys rw = keys(name, ":rw");
+        RedisKeys sem = keys(name, ":sem");
         List<byte[]> keys = List.of(mutex.key(""), rw.key(":writer"), rw.key(":readers"), sem.key(""));
         int majority = quorum.majority();
         List<Quorum.Reply<Object>> replies = quorum.until(quorum.nodes(), n -> n.eval(RedisScripts.HOLDERS, keys, List.of()), answers -> {
@@ -373,7 +397,16 @@ public final class RedisLockProvider implements LockProvider {
         return quorum;
     }
 
-    RedisSubscriptions subscriptions() {
+    /** The keys of lock {@code name} of {@code kind} ({@code ""}, {@code ":rw"}, {@code ":sem"}). */
+    RedisKeys keys(String name, String kind) {
+        return new RedisKeys(prefix, name, kind, clustered);
+    }
+
+    private static String join(List<HostAndPort> servers) {
+        return servers.stream().map(HostAndPort::toString).collect(Collectors.joining(","));
+    }
+
+    RedisWakeUps subscriptions() {
         return subscriptions;
     }
 
@@ -401,6 +434,9 @@ public final class RedisLockProvider implements LockProvider {
     public static final class Builder {
         private final List<HostAndPort> servers = new ArrayList<>();
         private final List<RedisClient> clients = new ArrayList<>();
+        private final List<HostAndPort> sentinels = new ArrayList<>();
+        private String masterName;
+        private final List<HostAndPort> clusterNodes = new ArrayList<>();
         private String user;
         private String password;
         private Integer database;
@@ -441,6 +477,105 @@ public final class RedisLockProvider implements LockProvider {
             if (servers.contains(server)) throw new IllegalArgumentException("server " + server + " was given twice");
             servers.add(server);
             return this;
+        }
+
+        /**
+         * Locks on the master of a Sentinel set (high availability): the sentinels name the
+         * master, and the provider follows it across failovers ({@code +switch-master}). Give
+         * the sentinels' addresses here (call again for more) and the master's name with
+         * {@link #masterName}. {@link #credentials}, {@link #database}, {@link #ssl} and
+         * {@link #timeout} apply to the master; sentinels are asked without credentials, with
+         * the same TLS setting and timeout. Without {@link #waitForReplicas}, a failover may
+         * lose locks (their handles complete {@code lost()}, see the README); with it, a lock
+         * acquired and renewed with the replicas' confirmation survives a failover to one of them.
+         *
+         * @param hostAndPorts sentinels as {@code host:port} ({@code [v6]:port}); the port
+         *     defaults to 26379
+         * @return this builder
+         * @throws IllegalArgumentException if an address is blank or malformed, a port is out
+         *     of range, or an address was given before
+         * @throws NullPointerException if {@code hostAndPorts} or one of them is null
+         */
+        public Builder sentinels(String... hostAndPorts) {
+            addAll(sentinels, hostAndPorts, 26379, "sentinel");
+            return this;
+        }
+
+        /**
+         * The name under which the sentinels know the master ({@code sentinel monitor NAME ...}).
+         *
+         * @param masterName the master's name: not blank, at most 200 characters, no control characters
+         * @return this builder
+         * @throws IllegalArgumentException if {@code masterName} is blank, too long or has a control character
+         * @throws NullPointerException if {@code masterName} is null
+         * @throws IllegalStateException if the master name was already set
+         */
+        public Builder masterName(String masterName) {
+            if (this.masterName != null) throw new IllegalStateException("masterName was already set to " + this.masterName);
+            this.masterName = Arguments.requirePrintable(masterName, "masterName", 200);
+            return this;
+        }
+
+        /**
+         * Locks on a Redis Cluster (Redis 7 or later), reached through these seed nodes (any
+         * of them; the rest of the cluster is found from its slot map). Each lock lives on the
+         * master of its keys' slot; wake-ups use sharded pub/sub. {@link #credentials},
+         * {@link #ssl}, {@link #timeout} and {@link #poolSize} (per master) apply; a cluster
+         * has no {@link #database} but 0.
+         *
+         * @param hostAndPorts seed nodes as {@code host:port} ({@code [v6]:port}); the port
+         *     defaults to 6379
+         * @return this builder
+         * @throws IllegalArgumentException if an address is blank or malformed, a port is out
+         *     of range, or an address was given before
+         * @throws NullPointerException if {@code hostAndPorts} or one of them is null
+         */
+        public Builder clusterNodes(String... hostAndPorts) {
+            addAll(clusterNodes, hostAndPorts, 6379, "cluster node");
+            return this;
+        }
+
+        private static void addAll(List<HostAndPort> to, String[] hostAndPorts, int defaultPort, String what) {
+            Objects.requireNonNull(hostAndPorts, what + "s");
+            List<HostAndPort> parsed = new ArrayList<>();
+            for (String s : hostAndPorts) {
+                HostAndPort address = parseAddress(Objects.requireNonNull(s, what), defaultPort, what);
+                if (to.contains(address) || parsed.contains(address)) throw new IllegalArgumentException(what + " " + address + " was given twice");
+                parsed.add(address);
+            }
+            to.addAll(parsed);
+        }
+
+        /**
+         * Parses {@code host[:port]} or {@code [v6][:port]}.
+         *
+         * @throws IllegalArgumentException naming {@code what} if it is blank or malformed
+         */
+        static HostAndPort parseAddress(String server, int defaultPort, String what) {
+            String host;
+            String port = null;
+            if (server.startsWith("[")) {
+                int close = server.indexOf(']');
+                if (close < 0) throw new IllegalArgumentException("unclosed IPv6 address in " + what + " '" + server + "'");
+                host = server.substring(1, close);
+                if (server.length() > close + 1) {
+                    if (server.charAt(close + 1) != ':') throw new IllegalArgumentException("malformed " + what + " '" + server + "'");
+                    port = server.substring(close + 2);
+                }
+            } else {
+                int colon = server.lastIndexOf(':');
+                host = colon < 0 ? server : server.substring(0, colon);
+                if (colon >= 0) port = server.substring(colon + 1);
+            }
+            if (host.isBlank()) throw new IllegalArgumentException("missing host in " + what + " '" + server + "'");
+            int p;
+            try {
+                p = port == null ? defaultPort : Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("bad port '" + port + "' in " + what + " '" + server + "'");
+            }
+            if (p < 1 || p > 65535) throw new IllegalArgumentException("port must be within [1, 65535], got " + p + " in " + what + " '" + server + "'");
+            return new HostAndPort(host, p);
         }
 
         /**
@@ -662,13 +797,23 @@ public final class RedisLockProvider implements LockProvider {
          *     from a connection)
          */
         public RedisLockProvider build() {
+            int topologies = (servers.isEmpty() ? 0 : 1) + (clients.isEmpty() ? 0 : 1) + (sentinels.isEmpty() ? 0 : 1) + (clusterNodes.isEmpty() ? 0 : 1);
+            if (topologies > 1) {
+                throw new IllegalStateException("give servers, clients, sentinels or cluster nodes: one kind of deployment per provider");
+            }
+            if (!sentinels.isEmpty() && masterName == null) throw new IllegalStateException("sentinels need the master's name (masterName)");
+            if (masterName != null && sentinels.isEmpty()) throw new IllegalStateException("masterName is for sentinels, and none were given");
+            if (!clusterNodes.isEmpty() && database != null && database != 0) {
+                throw new IllegalStateException("a Redis Cluster has only database 0, got " + database);
+            }
+            if (!sentinels.isEmpty() || !clusterNodes.isEmpty()) return new RedisLockProvider(this);
             if (!clients.isEmpty()) {
                 if (!servers.isEmpty() || password != null || database != null || ssl || poolSizeSet) {
                     throw new IllegalStateException("client(...) brings its own connections: server, credentials, database, ssl and poolSize "
                             + "belong to the client and cannot be set as well");
                 }
             } else if (servers.isEmpty()) {
-                throw new IllegalStateException("at least one server (or client) is required");
+                throw new IllegalStateException("at least one server (or client, sentinel or cluster node) is required");
             }
             int count = clients.isEmpty() ? servers.size() : clients.size();
             if (count > 1 && count % 2 == 0) {
@@ -677,10 +822,23 @@ public final class RedisLockProvider implements LockProvider {
             return new RedisLockProvider(this);
         }
 
-        JedisClientConfig clientConfig() {
+        /** Connections to sentinels: TLS and timeouts as for the servers, no credentials or database. */
+        JedisClientConfig sentinelConfig() {
             DefaultJedisClientConfig.Builder c = DefaultJedisClientConfig.builder()
                     .connectionTimeoutMillis((int) timeout.toMillis())
                     .socketTimeoutMillis((int) timeout.toMillis())
+                    .clientName("dlock-sentinel")
+                    .protocol(RedisProtocol.RESP2);
+            if (ssl) c.sslOptions(SslOptions.defaults());
+            return c.build();
+        }
+
+        JedisClientConfig clientConfig() {
+            // a call with WAIT may take replicaTimeout longer: its read must not time out first
+            long readMs = Math.min(Integer.MAX_VALUE, timeout.toMillis() + (replicas > 0 ? replicaTimeout.toMillis() : 0));
+            DefaultJedisClientConfig.Builder c = DefaultJedisClientConfig.builder()
+                    .connectionTimeoutMillis((int) timeout.toMillis())
+                    .socketTimeoutMillis((int) readMs)
                     .clientName("dlock")
                     .protocol(RedisProtocol.RESP2); // the scripts' replies are read in RESP2 shapes
             if (ssl) c.sslOptions(SslOptions.defaults());

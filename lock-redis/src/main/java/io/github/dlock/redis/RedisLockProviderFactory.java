@@ -12,7 +12,11 @@ import java.util.Set;
 /**
  * Opens {@link RedisLockProvider}s for {@code redis://[user:password@]host[:port][/db]} and
  * {@code rediss://} (TLS); several comma-separated servers
- * ({@code redis://h1:6379,h2:6379,h3:6379}) mean Redlock. Options: {@code lease},
+ * ({@code redis://h1:6379,h2:6379,h3:6379}) mean Redlock;
+ * {@code redis-sentinel://[user:password@]s1:26379,s2:26379,s3:26379[/db]#master} a Sentinel
+ * set's master (the form Lettuce users know; the credentials are the master's); and
+ * {@code redis-cluster://[user:password@]n1:7000,n2:7001} a Redis Cluster through those seed
+ * nodes ({@code rediss-sentinel://}, {@code rediss-cluster://} with TLS). Options: {@code lease},
  * {@code renew} (true/false), {@code retry}, {@code maxAttempts}, {@code prefix},
  * {@code owner}, {@code poolSize}, {@code timeout}, {@code replicas}, {@code replicaTimeout}.
  */
@@ -20,7 +24,7 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
 
     @Override
     public Set<String> schemes() {
-        return Set.of("redis", "rediss");
+        return Set.of("redis", "rediss", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster");
     }
 
     @Override
@@ -30,7 +34,10 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
         if (uri.isOpaque() || authority == null || authority.isEmpty()) {
             throw new IllegalArgumentException("Redis URL needs a host, like redis://localhost:6379: " + shown);
         }
-        RedisLockProvider.Builder b = RedisLockProvider.builder().ssl("rediss".equalsIgnoreCase(uri.getScheme()));
+        String scheme = uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        boolean sentinel = scheme.endsWith("-sentinel");
+        boolean cluster = scheme.endsWith("-cluster");
+        RedisLockProvider.Builder b = RedisLockProvider.builder().ssl(scheme.startsWith("rediss"));
         int at = authority.lastIndexOf('@');
         if (at >= 0) {
             String userInfo = authority.substring(0, at);
@@ -39,7 +46,19 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
             String password = PercentDecoding.decode(colon < 0 ? userInfo : userInfo.substring(colon + 1), "password in the url");
             b.credentials(user == null || user.isEmpty() ? null : user, password);
         }
-        for (String server : authority.substring(at + 1).split(",", -1)) addServer(b, server, shown);
+        String[] hosts = authority.substring(at + 1).split(",", -1);
+        String fragment = uri.getFragment();
+        if (sentinel) {
+            if (fragment == null || fragment.isBlank()) {
+                throw new IllegalArgumentException("Redis Sentinel URL needs the master's name after '#', like redis-sentinel://s1:26379,s2:26379#mymaster: " + shown);
+            }
+            b.sentinels(parsed(hosts, 26379, "sentinel", shown));
+            b.masterName(fragment);
+        } else {
+            if (fragment != null) throw new IllegalArgumentException("only redis-sentinel:// URLs take a '#master' part: " + shown);
+            if (cluster) b.clusterNodes(parsed(hosts, 6379, "cluster node", shown));
+            else for (String server : hosts) addServer(b, server, shown);
+        }
         String path = uri.getPath();
         if (path != null && !path.isEmpty() && !path.equals("/")) {
             try {
@@ -65,6 +84,18 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
         } catch (IllegalStateException e) {
             throw new IllegalArgumentException(e.getMessage() + ": " + shown, e);
         }
+    }
+
+    /** Checks each {@code host[:port]} now, so that a bad one is named with the (redacted) URL. */
+    private static String[] parsed(String[] hosts, int defaultPort, String what, String shown) {
+        for (String h : hosts) {
+            try {
+                RedisLockProvider.Builder.parseAddress(h, defaultPort, what);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage() + " in " + shown, e);
+            }
+        }
+        return hosts;
     }
 
     private static void addServer(RedisLockProvider.Builder b, String server, String shown) {

@@ -198,12 +198,22 @@ enum RedisScripts {
     /** The script with its Redis 7 flags ({@code #!lua} shebang); see {@link Flags}. */
     final byte[] flaggedText;
     final byte[] flaggedSha;
+    /**
+     * The flagged script for Redis Cluster: wake-ups go out with {@code SPUBLISH} (sharded
+     * pub/sub, Redis 7+: delivered by the shard that owns the channel's slot, which the lock's
+     * hash tag makes the slot of its keys) instead of a {@code PUBLISH} that every node of the
+     * cluster would relay.
+     */
+    final byte[] shardedText;
+    final byte[] shardedSha;
 
     RedisScripts(Flags flags, String text) {
         this.text = text.getBytes(StandardCharsets.UTF_8);
         this.sha = sha1Hex(this.text).getBytes(StandardCharsets.US_ASCII);
         this.flaggedText = (flags.shebang + "\n" + text).getBytes(StandardCharsets.UTF_8);
         this.flaggedSha = sha1Hex(this.flaggedText).getBytes(StandardCharsets.US_ASCII);
+        this.shardedText = (flags.shebang + "\n" + text.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',")).getBytes(StandardCharsets.UTF_8);
+        this.shardedSha = sha1Hex(this.shardedText).getBytes(StandardCharsets.US_ASCII);
     }
 
     /**

@@ -27,7 +27,7 @@ import redis.clients.jedis.JedisPubSub;
  * only delays them. {@link #close()} ends the subscriber threads and their connections before
  * it returns, also when a server has stopped answering.
  */
-final class RedisSubscriptions implements AutoCloseable {
+final class RedisSubscriptions implements RedisWakeUps {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriptions.class);
 
     /** How long {@link #close()} waits for each subscriber thread to end. */
@@ -37,20 +37,14 @@ final class RedisSubscriptions implements AutoCloseable {
     private final WakeChannels channels;
     private volatile boolean closed;
 
-    RedisSubscriptions(List<RedisNode> nodes) {
-        for (RedisNode node : nodes) subscribers.add(new NodeSubscriber(node));
+    RedisSubscriptions(List<RedisServerNode> nodes) {
+        for (RedisServerNode node : nodes) subscribers.add(new NodeSubscriber(node));
         this.channels = new WakeChannels(c -> subscribers.forEach(s -> s.add(c)), c -> subscribers.forEach(s -> s.remove(c)));
     }
 
-    /**
-     * Registers interest in {@code channel} and waits until every server confirmed the
-     * subscription (at most {@code maxWaitNanos}; after that the waiter relies on its retry
-     * timer until the confirmation comes), so a release published after this returns is
-     * never missed. Pair with {@link #unsubscribe}, also if this throws.
-     *
-     * @throws InterruptedException if interrupted while waiting for the confirmation
-     */
-    WakeSignal subscribe(String channel, long maxWaitNanos) throws InterruptedException {
+    /** Waits for the confirmation of every server. */
+    @Override
+    public WakeSignal subscribe(String channel, long maxWaitNanos) throws InterruptedException {
         WakeSignal signal = channels.join(channel);
         long end = System.nanoTime() + maxWaitNanos;
         for (NodeSubscriber s : subscribers) {
@@ -66,12 +60,14 @@ final class RedisSubscriptions implements AutoCloseable {
         return signal;
     }
 
-    void unsubscribe(String channel) {
+    @Override
+    public void unsubscribe(String channel) {
         channels.leave(channel);
     }
 
     /** Wakes this provider's waiters on {@code channel} as a release message would (a holder here lost the lock). */
-    void wakeLocally(String channel) {
+    @Override
+    public void wakeLocally(String channel) {
         channels.notify(channel);
     }
 
@@ -97,7 +93,7 @@ final class RedisSubscriptions implements AutoCloseable {
 
     /** The subscriber connection to one server and the thread that reads it. */
     private final class NodeSubscriber {
-        private final RedisNode node;
+        private final RedisServerNode node;
         private final String controlChannel = "dlock:__subscriber__:" + UUID.randomUUID();
         private final Set<String> wanted = ConcurrentHashMap.newKeySet();
         /** Per wanted channel: completed when the server confirmed the SUBSCRIBE. */
@@ -107,7 +103,7 @@ final class RedisSubscriptions implements AutoCloseable {
         private volatile Jedis connection;
         private volatile Thread thread; // started under the WakeChannels lock
 
-        NodeSubscriber(RedisNode node) {
+        NodeSubscriber(RedisServerNode node) {
             this.node = node;
         }
 

@@ -21,12 +21,78 @@ final class RedisBackend implements ConformanceBackend {
     private static RedisBackend redlock;
     private static RedisBackend container;
 
+    private static RedisBackend sentinel;
+    private static RedisBackend cluster;
+    private static io.github.dlock.testkit.RedisTopologies.SentinelSet sentinelSet;
+    private static io.github.dlock.testkit.RedisTopologies.Cluster clusterSet;
+
     final String url;
     final List<RedisServer> servers;
+    /** The data servers now (for a Sentinel set: its master; for a cluster: its masters); null for {@link #servers}. */
+    private final java.util.function.Supplier<List<java.net.URI>> dataServers;
+    private final boolean clustered;
 
     private RedisBackend(String url, List<RedisServer> servers) {
+        this(url, servers, null, false);
+    }
+
+    private RedisBackend(String url, List<RedisServer> servers, java.util.function.Supplier<List<java.net.URI>> dataServers, boolean clustered) {
         this.url = url;
         this.servers = servers;
+        this.dataServers = dataServers;
+        this.clustered = clustered;
+    }
+
+    /** The Sentinel set the kits share (1 master, 1 replica, 3 sentinels), started on first use. */
+    static synchronized io.github.dlock.testkit.RedisTopologies.SentinelSet sentinelSet() {
+        if (sentinelSet == null) {
+            try {
+                sentinelSet = io.github.dlock.testkit.RedisTopologies.startSentinelSet();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start the Sentinel set (is redis-server on PATH?)", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return sentinelSet;
+    }
+
+    /** The Redis Cluster the kits share (3 masters with a replica each), started on first use. */
+    static synchronized io.github.dlock.testkit.RedisTopologies.Cluster clusterSet() {
+        if (clusterSet == null) {
+            try {
+                clusterSet = io.github.dlock.testkit.RedisTopologies.startCluster();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start the Redis Cluster (is redis-server on PATH?)", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return clusterSet;
+    }
+
+    /** The kits' backend on the shared Sentinel set. */
+    static synchronized RedisBackend sentinel() {
+        if (sentinel == null) sentinel = onSentinels(sentinelSet(), OPTIONS);
+        return sentinel;
+    }
+
+    /** A backend on {@code set} with {@code options}. */
+    static RedisBackend onSentinels(io.github.dlock.testkit.RedisTopologies.SentinelSet set, String options) {
+        return new RedisBackend(set.url(options), List.of(), () -> List.of(java.net.URI.create("redis://" + set.master().address())), false);
+    }
+
+    /** The kits' backend on the shared cluster. */
+    static synchronized RedisBackend cluster() {
+        if (cluster == null) cluster = onCluster(clusterSet(), OPTIONS);
+        return cluster;
+    }
+
+    /** A backend on {@code set} with {@code options}. */
+    static RedisBackend onCluster(io.github.dlock.testkit.RedisTopologies.Cluster set, String options) {
+        return new RedisBackend(set.url(options), List.of(), () -> set.masters().stream().map(m -> java.net.URI.create("redis://" + m.address())).toList(), true);
     }
 
     /** The base URL of the single server, without options. */
@@ -95,6 +161,7 @@ final class RedisBackend implements ConformanceBackend {
 
     /** Every server of this backend. */
     private List<java.net.URI> serverUris() {
+        if (dataServers != null) return dataServers.get();
         return servers.isEmpty() ? List.of(java.net.URI.create(url.substring(0, url.indexOf('?'))))
                 : servers.stream().map(s -> java.net.URI.create("redis://" + s.address())).toList();
     }
@@ -102,14 +169,17 @@ final class RedisBackend implements ConformanceBackend {
     /** Deletes the key (or sorted set) holding the lock on every server, as an operator's {@code DEL} would. */
     @Override
     public void breakLockExternally(String name, io.github.dlock.LockMode mode) {
-        String prefix = java.util.Arrays.stream(url.substring(url.indexOf('?') + 1).split("&")).filter(o -> o.startsWith("prefix="))
+        String query = url.substring(url.indexOf('?') + 1).replaceFirst("#.*$", "");
+        String prefix = java.util.Arrays.stream(query.split("&")).filter(o -> o.startsWith("prefix="))
                 .map(o -> o.substring("prefix=".length())).findFirst().orElse("dlock");
-        RedisKeys keys = new RedisKeys(prefix, name, mode == io.github.dlock.LockMode.PERMIT ? ":sem" : mode == io.github.dlock.LockMode.WRITE ? ":rw" : "");
+        RedisKeys keys = new RedisKeys(prefix, name, mode == io.github.dlock.LockMode.PERMIT ? ":sem" : mode == io.github.dlock.LockMode.WRITE ? ":rw" : "", clustered);
         byte[] key = keys.key(mode == io.github.dlock.LockMode.WRITE ? ":writer" : "");
         long deleted = 0;
         for (java.net.URI uri : serverUris()) {
             try (Jedis j = new Jedis(uri, TestClients.CONFIG)) {
                 deleted += j.del(key);
+            } catch (redis.clients.jedis.exceptions.JedisRedirectionException notHere) {
+                // a cluster master that does not serve the key's slot
             }
         }
         if (deleted == 0) throw new AssertionError("no server had the key " + new String(key, java.nio.charset.StandardCharsets.UTF_8));

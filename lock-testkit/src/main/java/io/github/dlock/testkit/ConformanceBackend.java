@@ -42,8 +42,22 @@ public interface ConformanceBackend {
      * @return a new, open provider
      */
     default LockProvider openProvider(String options) {
-        String url = providerUrl();
-        return LockProvider.open(url + (url.contains("?") ? "&" : "?") + options);
+        return LockProvider.open(withOptions(providerUrl(), options));
+    }
+
+    /**
+     * {@code url} with {@code options} added to its query, before a {@code #fragment} (as in
+     * {@code redis-sentinel://...#master}).
+     *
+     * @param url a provider URL
+     * @param options options in URL query syntax, without a leading {@code ?} or {@code &}
+     * @return the URL with the options
+     */
+    static String withOptions(String url, String options) {
+        int hash = url.indexOf('#');
+        String head = hash < 0 ? url : url.substring(0, hash);
+        String tail = hash < 0 ? "" : url.substring(hash);
+        return head + (head.contains("?") ? "&" : "?") + options + tail;
     }
 
     /**

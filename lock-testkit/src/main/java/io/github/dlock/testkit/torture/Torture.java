@@ -101,7 +101,7 @@ public final class Torture {
 
     private static ChildJvm start(String url, Path dir, int id, long end, Random random) throws IOException {
         long seconds = Math.max(1, (end - System.nanoTime()) / 1_000_000_000L);
-        String withOwner = url + (url.contains("?") ? "&" : "?") + "owner=torture-" + id;
+        String withOwner = io.github.dlock.testkit.ConformanceBackend.withOptions(url, "owner=torture-" + id);
         return ChildJvm.startMain(TortureWorker.class, withOwner, dir.toString(), Integer.toString(id), Long.toString(seconds),
                 Long.toString(random.nextLong()));
     }
