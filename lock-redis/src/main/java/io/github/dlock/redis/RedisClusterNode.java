@@ -69,13 +69,7 @@ final class RedisClusterNode extends RedisNode {
         this.seeds = Set.copyOf(seeds);
         this.config = config;
         this.callTimeoutNanos = Duration.ofMillis(Math.max(1, config.getSocketTimeoutMillis())).toNanos();
-        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
-        pool.setMaxTotal(poolSize);
-        pool.setMaxIdle(poolSize);
-        pool.setMinIdle(0);
-        pool.setJmxEnabled(false);
-        pool.setFairness(true);
-        pool.setMaxWait(Duration.ofMillis(Math.max(1, config.getSocketTimeoutMillis())));
+        GenericObjectPoolConfig<Connection> pool = RedisServerNode.poolConfig(config, poolSize);
         try {
             this.provider = new ClusterConnectionProvider(this.seeds, config, pool, Duration.ofSeconds(5));
         } catch (JedisException e) {

@@ -71,7 +71,8 @@ final class RedisServerNode extends RedisNode {
         this.label = "master '" + masterName + "'";
     }
 
-    private static GenericObjectPoolConfig<Connection> poolConfig(JedisClientConfig config, int poolSize) {
+    /** A pool of {@code poolSize} connections, fair, whose borrowers wait at most one socket timeout. */
+    static GenericObjectPoolConfig<Connection> poolConfig(JedisClientConfig config, int poolSize) {
         GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
         pool.setMaxTotal(poolSize);
         pool.setMaxIdle(poolSize);

@@ -2,7 +2,6 @@ package io.github.dlock.redis;
 
 import io.github.dlock.internal.WakeChannels;
 import io.github.dlock.internal.WakeSignal;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -186,28 +185,11 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
         }
 
         void stop() {
-            Thread t = thread;
-            if (t != null) t.interrupt();
-            Jedis c = connection;
-            if (c != null) {
-                try {
-                    c.getConnection().forceDisconnect();
-                } catch (IOException | RuntimeException e) {
-                    LOG.debug("Closing the subscriber connection to Redis {} failed", master, e);
-                }
-            }
+            SubscriberThreads.stop(thread, connection, master);
         }
 
         void awaitStopped() {
-            Thread t = thread;
-            if (t == null || t == Thread.currentThread()) return;
-            try {
-                t.join(RedisSubscriptions.STOP_WAIT_MS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if (t.isAlive()) LOG.warn("The subscriber to Redis {} did not end within {} ms of close()", master, RedisSubscriptions.STOP_WAIT_MS);
+            SubscriberThreads.awaitStopped(thread, master);
         }
 
         /**
@@ -254,6 +236,7 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
                     } catch (RuntimeException e) {
                         if (closed) return;
                         LOG.debug("Subscriber connection to Redis {} failed; reconnecting", master, e);
+                        cluster.refreshSlots(); // e.g. MOVED for a channel whose slot left: the map below must know
                     } finally {
                         connection = null;
                         handler = null;

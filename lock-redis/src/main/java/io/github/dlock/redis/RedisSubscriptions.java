@@ -2,7 +2,6 @@ package io.github.dlock.redis;
 
 import io.github.dlock.internal.WakeChannels;
 import io.github.dlock.internal.WakeSignal;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +30,7 @@ final class RedisSubscriptions implements RedisWakeUps {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriptions.class);
 
     /** How long {@link #close()} waits for each subscriber thread to end. */
-    static final long STOP_WAIT_MS = 5_000;
+    static final long STOP_WAIT_MS = SubscriberThreads.STOP_WAIT_MS;
 
     private final List<NodeSubscriber> subscribers = new ArrayList<>();
     private final WakeChannels channels;
@@ -132,30 +131,11 @@ final class RedisSubscriptions implements RedisWakeUps {
 
         /** Closes the connection under the reading thread (no UNSUBSCRIBE: the server may not answer). */
         void stop() {
-            Thread t = thread;
-            if (t != null) t.interrupt();
-            Jedis c = connection;
-            if (c != null) disconnect(c);
+            SubscriberThreads.stop(thread, connection, node.address());
         }
 
         void awaitStopped() {
-            Thread t = thread;
-            if (t == null || t == Thread.currentThread()) return;
-            try {
-                t.join(STOP_WAIT_MS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if (t.isAlive()) LOG.warn("The subscriber to Redis {} did not end within {} ms of close()", node.address(), STOP_WAIT_MS);
-        }
-
-        private void disconnect(Jedis c) {
-            try {
-                c.getConnection().forceDisconnect();
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("Closing the subscriber connection to Redis {} failed", node.address(), e);
-            }
+            SubscriberThreads.awaitStopped(thread, node.address());
         }
 
         private void readLoop() {

@@ -64,6 +64,7 @@ class RedisSentinelFailoverTest {
             mutex.release();
             LockHandle taken = waiter.get(10, TimeUnit.SECONDS).orElseThrow(); // woken by the release on the new master (its retry is 1 min)
             assertNotNull(taken);
+            assertTrue(taken.fencingToken() > mutex.fencingToken(), "fencing tokens rise across two failovers: " + mutex.fencingToken() + " then " + taken.fencingToken());
             taken.release();
             read.release();
             permit.release();
