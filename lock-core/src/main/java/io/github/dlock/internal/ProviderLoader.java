@@ -49,7 +49,8 @@ public final class ProviderLoader {
         try {
             return new URI(url);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("malformed url " + Arguments.redactUrl(url) + ": " + e.getReason(), e);
+            // no cause: its message repeats the url as given, password included
+            throw new IllegalArgumentException("malformed url " + Arguments.redactUrl(url) + ": " + e.getReason() + " at index " + e.getIndex());
         }
     }
 

@@ -249,7 +249,7 @@ final class RedisClusterNode extends RedisNode {
                 }
             }
         }
-        for (int i : unmapped) replies[i] = single(calls.get(i));
+        for (int i : unmapped) replies[i] = single(calls.get(i), replicas, replicaTimeoutMs);
         List<Object> out = new ArrayList<>(calls.size());
         boolean anyAnswered = false;
         for (Object r : replies) {
@@ -278,7 +278,7 @@ final class RedisClusterNode extends RedisNode {
                 Object r = answered.get(k);
                 int i = indexes.get(k);
                 replies[i] = r instanceof JedisMovedDataException || r instanceof JedisAskDataException
-                        || (r instanceof JedisDataException d && tryAgain(d)) ? single(calls.get(i)) : r;
+                        || (r instanceof JedisDataException d && tryAgain(d)) ? single(calls.get(i), replicas, replicaTimeoutMs) : r;
             }
         } catch (RuntimeException e) {
             if (e instanceof JedisConnectionException) refreshSlots();
@@ -312,10 +312,19 @@ final class RedisClusterNode extends RedisNode {
         return replies;
     }
 
-    /** One call of a batch on its own (its slot moved, or is not in the map): the reply or the failure. */
-    private Object single(Call call) {
+    /**
+     * One call of a batch on its own (its slot moved, or is not in the map), with the batch's
+     * {@code WAIT} if it has one: the reply, or the failure (also when too few replicas confirmed).
+     */
+    private Object single(Call call, int replicas, long replicaTimeoutMs) {
         try {
-            return eval(call.script(), call.keys(), call.args());
+            if (replicas == 0) return eval(call.script(), call.keys(), call.args());
+            Object[] replyAndConfirmed = evalAndWait(call.script(), call.keys(), call.args(), replicas, replicaTimeoutMs);
+            long confirmed = (Long) replyAndConfirmed[1];
+            if (confirmed < replicas) {
+                return new LockBackendException("only " + confirmed + " of " + replicas + " required replicas confirmed within " + replicaTimeoutMs + " ms");
+            }
+            return replyAndConfirmed[0];
         } catch (LockBackendException e) {
             return e;
         }

@@ -52,6 +52,9 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
             if (fragment == null || fragment.isBlank()) {
                 throw new IllegalArgumentException("Redis Sentinel URL needs the master's name after '#', like redis-sentinel://s1:26379,s2:26379#mymaster: " + shown);
             }
+            if (fragment.contains("?") || fragment.contains("&")) {
+                throw new IllegalArgumentException("options go before '#master', like redis-sentinel://s1:26379?lease=10s#mymaster: " + shown);
+            }
             b.sentinels(parsed(hosts, 26379, "sentinel", shown));
             b.masterName(fragment);
         } else {

@@ -283,7 +283,7 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
                         List<String> here = new ArrayList<>();
                         List<String> elsewhere = new ArrayList<>();
                         for (String ch : wanted) (serves(master, ch) ? here : elsewhere).add(ch);
-                        if (!here.isEmpty()) send(() -> ssubscribe(here.toArray(new String[0])));
+                        for (String ch : here) send(() -> ssubscribe(ch)); // one by one: an SSUBSCRIBE of channels in different slots is refused (CROSSSLOT)
                         if (!elsewhere.isEmpty()) moved(ShardSubscriber.this, elsewhere);
                         here.forEach(channels::notify);
                     }

@@ -314,7 +314,12 @@ public final class RedisTopologies {
             return nodes.stream().filter(n -> n.process.isAlive() && n.cli("ROLE").startsWith("master")).toList();
         }
 
-        /** @return the master of {@code slot} now, by the first master's {@code CLUSTER SHARDS} view */
+        /**
+         * The master that serves a slot now, by each master's own view ({@code CLUSTER NODES}).
+         *
+         * @param slot the slot, 0 to 16383
+         * @return the master that says it serves {@code slot}
+         */
         public RedisProcess masterOf(int slot) {
             for (RedisProcess n : masters()) {
                 String nodeId = n.cli("CLUSTER", "MYID").trim();
@@ -334,7 +339,12 @@ public final class RedisTopologies {
             throw new AssertionError("no master serves slot " + slot);
         }
 
-        /** @return the replica of {@code master} */
+        /**
+         * The replica of a master.
+         *
+         * @param master the master
+         * @return the node replicating from {@code master}
+         */
         public RedisProcess replicaOf(RedisProcess master) {
             String id = master.cli("CLUSTER", "MYID").trim();
             for (RedisProcess n : nodes) {
