@@ -171,12 +171,12 @@ class Issue14ClusterProbesTest {
                     } catch (InterruptedException e) {
                         throw new IllegalStateException(e);
                     }
-                }));
-                Thread.sleep(300);
+                }, r -> new Thread(r, "waiter-" + n).start())); // a thread each: the common pool may have one worker
             }
-            Thread.sleep(1000);
+            for (String n : names) CLUSTER.awaitShardSubscriber(new RedisKeys(prefix, n, "", true).channel(), 10);
             master.cli("CLIENT", "KILL", "TYPE", "pubsub");
-            Thread.sleep(6000); // let the subscriber reconnect (and back off if it keeps failing)
+            // the subscriber reconnects and subscribes every channel again (it failed to, with one CROSSSLOT SSUBSCRIBE)
+            for (String n : names) CLUSTER.awaitShardSubscriber(new RedisKeys(prefix, n, "", true).channel(), 10);
             List<Long> latencies = new ArrayList<>();
             for (int i = 0; i < names.size(); i++) {
                 releasedAt.get(i).set(System.nanoTime());
@@ -247,9 +247,9 @@ class Issue14ClusterProbesTest {
                 } catch (Throwable e) {
                     return e;
                 }
-            }));
+            }, r -> new Thread(r, "waiter-" + n).start()));
         }
-        Thread.sleep(1500);
+        for (String n : names) CLUSTER.awaitShardSubscriber(new RedisKeys("closing", n, "", true).channel(), 10);
         long t0 = System.nanoTime();
         b.close();
         for (CompletableFuture<Object> w : waiters) {

@@ -52,6 +52,10 @@ class RedisClusterFaultTest {
         }
     }
 
+    private static String channelOf(String prefix, String name) {
+        return new RedisKeys(prefix, name, "", true).channel();
+    }
+
     private static int slotOf(String prefix, String name) {
         return JedisClusterCRC16.getSlot(new RedisKeys(prefix, name, "", true).key(""));
     }
@@ -111,7 +115,7 @@ class RedisClusterFaultTest {
             contender.start();
             RedisProcess from = CLUSTER.masterOf(slot);
             RedisProcess to = CLUSTER.masters().stream().filter(m -> m != from).findFirst().orElseThrow();
-            Thread.sleep(200); // let the waiter subscribe at the slot's first master
+            CLUSTER.awaitShardSubscriber(channelOf("moving", name), 10); // the waiter listens at the slot's first master
             CLUSTER.migrate(slot, to);
             Thread.sleep(200);
             migrating.set(false);
@@ -137,7 +141,7 @@ class RedisClusterFaultTest {
                         throw new IllegalStateException(e);
                     }
                 }, r -> new Thread(r, "waiter-2").start());
-                Thread.sleep(500);
+                CLUSTER.awaitShardSubscriber(channelOf("moving", name), 10);
             }
 
             held.release(); // SPUBLISH on the new master: the waiter (retry 1 min, lease 30 s) wakes at once
@@ -161,7 +165,7 @@ class RedisClusterFaultTest {
                     throw new IllegalStateException(e);
                 }
             }, r -> new Thread(r, "waiter").start());
-            Thread.sleep(200);
+            CLUSTER.awaitShardSubscriber(channelOf("failover", name), 10);
             RedisProcess old = CLUSTER.masterOf(slotOf("failover", name));
             RedisProcess promoted = CLUSTER.failover(old);
             assertEquals(promoted, CLUSTER.masterOf(slotOf("failover", name)));

@@ -340,6 +340,27 @@ public final class RedisTopologies {
         }
 
         /**
+         * Waits until some master has a client {@code SSUBSCRIBE}d to {@code channel}
+         * ({@code PUBSUB SHARDNUMSUB}), e.g. a waiter's provider on its lock's channel.
+         *
+         * @param channel the shard channel
+         * @param seconds the longest wait
+         * @throws InterruptedException if interrupted meanwhile
+         * @throws AssertionError if nobody subscribed in time
+         */
+        public void awaitShardSubscriber(String channel, int seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                for (RedisProcess m : masters()) {
+                    String[] reply = m.cli("PUBSUB", "SHARDNUMSUB", channel).trim().split("\\s+");
+                    if (reply.length == 2 && reply[1].matches("[1-9][0-9]*")) return;
+                }
+                Thread.sleep(20);
+            }
+            throw new AssertionError("nobody subscribed to " + channel + " within " + seconds + " s");
+        }
+
+        /**
          * The replica of a master.
          *
          * @param master the master
