@@ -137,7 +137,7 @@ class DefaultLock implements DistributedLock, LockIdentity {
      * {@code observed} attempt is tracked with a {@link ProviderRuntime.Timing}.
      */
     private LockHandle attempt(Deadline deadline, boolean observed) throws InterruptedException {
-        runtime.beginAttempt(); // close() waits for this attempt to end, so a late grant is given back on open connections
+        runtime.beginCall(); // close() waits for this attempt to end, so a late grant is given back on open connections
         try {
             ProviderRuntime.Waiter waiter = runtime.startWaiting();
             HeldLock held;
@@ -158,7 +158,7 @@ class DefaultLock implements DistributedLock, LockIdentity {
             if (!tracked) throw runtime.closedWhileWaiting(describe(), null);
             return new DefaultLockHandle(held, runtime);
         } finally {
-            runtime.endAttempt();
+            runtime.endCall();
         }
     }
 

@@ -95,13 +95,19 @@ final class DefaultLockHandle implements LockHandle {
 
         @Override
         public void run() {
-            Object timing = runtime.untrack(held);
+            // counted before the lock stops being tracked: a close() that no longer sees the lock
+            // waits for this release to reach the store before the backend closes its connections
+            runtime.beginCall();
+            Object timing;
             boolean releasedNow;
             try {
+                timing = runtime.untrack(held);
                 releasedNow = held.release();
             } catch (RuntimeException e) {
                 if (runtime.isClosed()) throw runtime.closedWhileReleasing(held.name(), e); // close shut the connections under it
                 throw e;
+            } finally {
+                runtime.endCall();
             }
             if (releasedNow && timing instanceof ProviderRuntime.Timing t) runtime.released(held, t); // only for locks acquired under listeners
             if (releasedNow && !explicit) {

@@ -62,12 +62,19 @@ public final class ProviderRuntime implements AutoCloseable {
     /** Runs the listeners' renewal-round events, off the renewer's thread; made on first use. */
     private volatile java.util.concurrent.ThreadPoolExecutor listenerEvents;
     private volatile boolean closed;
-    /** Attempts between {@link #beginAttempt} and {@link #endAttempt}; guarded by {@link #flights}. */
-    private int attemptsInFlight;
+    /** When {@link #close()} stops waiting for calls in flight ({@link System#nanoTime()}); written before {@link #closed}. */
+    private long closeDeadline;
+    /**
+     * Acquire attempts and releases between {@link #beginCall} and {@link #endCall}: an atomic
+     * count, so that concurrent calls share no lock; the one that brings it to 0 after close
+     * began signals {@link #landed} (under {@link #flights}, which close holds while it checks
+     * the count).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger callsInFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.locks.ReentrantLock flights = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.locks.Condition landed = flights.newCondition();
     /** How long {@link #close()} waits for attempts in flight to end, at most. */
-    static final java.time.Duration CLOSE_AWAITS_ATTEMPTS = java.time.Duration.ofSeconds(5);
+    static final java.time.Duration CLOSE_AWAITS_CALLS = java.time.Duration.ofSeconds(5);
 
     /**
      * {@code description} names the provider in messages, e.g. {@code file:///var/lock/app}; no
@@ -164,22 +171,25 @@ public final class ProviderRuntime implements AutoCloseable {
      * Closes the provider: first wakes every thread waiting in an acquire of this provider (by
      * interrupting it; it then throws {@link IllegalStateException} saying the provider was
      * closed, with its interrupt status as before) and fails every pending
-     * {@code acquireAsync} future with that exception, waits (at most 5 s) for the acquire
-     * attempts that were running to end (one that got its lock gives it back), then releases
-     * every lock still held through it, completing each such handle's {@code lost()} first (its
-     * holder did not release it and is no longer protected), and stops its threads. Idempotent. Backends call this first in their own
+     * {@code acquireAsync} future with that exception, waits for the acquire attempts that were
+     * running to end (one that got its lock gives it back), then releases every lock still held
+     * through it, completing each such handle's {@code lost()} first (its holder did not release
+     * it and is no longer protected), waits for releases that holders began themselves to reach
+     * the store (these waits take at most 5 s in all), and stops its threads. Idempotent.
+     * Backends call this first in their own
      * {@code close()}, before closing connections, so that waiters see the close and not the
      * connections failing under them.
      */
     @Override
     public void close() {
         if (closed) return;
+        closeDeadline = System.nanoTime() + CLOSE_AWAITS_CALLS.toNanos();
         closed = true;
         for (Waiter w : waiters) w.wakeForClose();
         for (Map.Entry<CompletableFuture<LockHandle>, String> p : pending.entrySet()) {
             p.getKey().completeExceptionally(closedWhileWaiting(p.getValue(), null));
         }
-        awaitAttemptsInFlight();
+        awaitCallsInFlight();
         List<Map.Entry<HeldLock, Object>> remaining = new ArrayList<>(held.entrySet());
         int released = 0;
         for (Map.Entry<HeldLock, Object> entry : remaining) {
@@ -200,6 +210,9 @@ public final class ProviderRuntime implements AutoCloseable {
         }
         if (released > 0) LOG.info("Released {} lock(s) still held on close of {}", released, description);
         held.clear();
+        // a holder's own release that began while the loop above ran (the loop then skipped its
+        // lock): it too must reach the store before the backend closes its connections
+        awaitCallsInFlight();
         asyncExecutor.shutdownNow();
         listenersChange.lock();
         try {
@@ -210,48 +223,59 @@ public final class ProviderRuntime implements AutoCloseable {
     }
 
     /**
-     * Waits (at most {@link #CLOSE_AWAITS_ATTEMPTS}) for the attempts that were running when
-     * close began: woken, they still finish the call they are in (a store call may not be
-     * interruptible), and one that got its lock gives it back through {@link #track} while the
-     * backend's connections are still open. A lock granted after that bound ends with its lease
-     * or connection.
+     * Waits (at most {@link #CLOSE_AWAITS_CALLS} in all) for the acquire attempts and releases
+     * that were running when close began: woken, attempts still finish the call they are in (a
+     * store call may not be interruptible), and one that got its lock gives it back through
+     * {@link #track} while the backend's connections are still open; a holder's release in
+     * flight reaches the store before they close. A lock granted after that bound ends with its
+     * lease or connection.
      */
-    private void awaitAttemptsInFlight() {
-        long left = CLOSE_AWAITS_ATTEMPTS.toNanos();
+    private void awaitCallsInFlight() {
+        if (callsInFlight.get() == 0) return;
+        long left = closeDeadline - System.nanoTime();
         boolean interrupted = false;
         flights.lock();
         try {
-            while (attemptsInFlight > 0 && left > 0) {
+            while (callsInFlight.get() > 0 && left > 0) {
                 try {
                     left = landed.awaitNanos(left);
                 } catch (InterruptedException e) {
                     interrupted = true; // finish closing; the caller's interrupt is restored below
                 }
             }
-            if (attemptsInFlight > 0) LOG.warn("{} acquire attempt(s) of {} still running {} after close began; closing anyway", attemptsInFlight, description, CLOSE_AWAITS_ATTEMPTS);
+            if (callsInFlight.get() > 0) {
+                LOG.warn("{} acquire attempt(s) or release(s) of {} still running {} after close began; closing anyway", callsInFlight.get(),
+                        description, CLOSE_AWAITS_CALLS);
+            }
         } finally {
             flights.unlock();
         }
         if (interrupted) Thread.currentThread().interrupt();
     }
 
-    /** An acquire attempt begins (before its thread registers as a waiter); pair with {@link #endAttempt}. */
-    void beginAttempt() {
-        flights.lock();
-        try {
-            attemptsInFlight++;
-        } finally {
-            flights.unlock();
-        }
+    /** Acquire attempts and releases running now (for tests). */
+    int callsInFlight() {
+        return callsInFlight.get();
     }
 
-    /** The attempt begun by {@link #beginAttempt} ended: its lock, if any, is tracked or given back. */
-    void endAttempt() {
-        flights.lock();
-        try {
-            if (--attemptsInFlight == 0) landed.signalAll();
-        } finally {
-            flights.unlock();
+    /**
+     * An acquire attempt (before its thread registers as a waiter) or a release (before it
+     * stops tracking its lock) begins; pair with {@link #endCall}. {@link #close()} waits for it
+     * before the backend closes its connections.
+     */
+    void beginCall() {
+        callsInFlight.incrementAndGet();
+    }
+
+    /** The call begun by {@link #beginCall} ended: an attempt's lock, if any, is tracked or given back; a release reached the store or failed. */
+    void endCall() {
+        if (callsInFlight.decrementAndGet() == 0 && closed) {
+            flights.lock();
+            try {
+                landed.signalAll();
+            } finally {
+                flights.unlock();
+            }
         }
     }
 

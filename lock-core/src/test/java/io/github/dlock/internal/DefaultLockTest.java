@@ -24,6 +24,39 @@ import org.junit.jupiter.api.Test;
 
 /** The public variants core builds on a backend's acquirer, on an in-memory backend. */
 class DefaultLockTest {
+    /**
+     * CI failure (dlock run signalled right after the grant): the holder's release was on its
+     * way to the store when another thread closed the provider; close() did not wait for it and
+     * closed the connections under it, so the release failed and the lock stayed held for its
+     * lease (and the failure was swallowed, close having marked the lock lost). A release in
+     * flight must end before close() goes on to close connections.
+     */
+    @Test
+    void close_waitsForAReleaseInFlight_beforeTheConnectionsClose() throws Exception {
+        MemoryBackend backend = new MemoryBackend();
+        LockHandle handle = backend.lock("release-in-flight").acquire(Duration.ofSeconds(5));
+        backend.releaseGate = new CountDownLatch(1);
+        CompletableFuture<Throwable> release = CompletableFuture.supplyAsync(() -> {
+            try {
+                handle.close();
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        }, Executors.newSingleThreadExecutor());
+        assertTrue(backend.releasing.await(10, TimeUnit.SECONDS), "the release never reached the store");
+        CompletableFuture<Void> close = CompletableFuture.runAsync(backend::close, Executors.newSingleThreadExecutor());
+        try {
+            close.get(2, TimeUnit.SECONDS); // the fix keeps close() waiting for the release (at most 5 s)
+        } catch (java.util.concurrent.TimeoutException stillWaiting) {
+            // as it should
+        }
+        backend.releaseGate.countDown();
+        close.get(10, TimeUnit.SECONDS);
+        assertEquals(null, release.get(10, TimeUnit.SECONDS), "the holder's release failed");
+        assertEquals(0, backend.holders("release-in-flight"), "the lock was left held in the store");
+    }
+
 
     @Test
     void acquireAsync_runsOnAVirtualThread_onJdk21AndLater_elseOnADaemonThread() throws Exception {

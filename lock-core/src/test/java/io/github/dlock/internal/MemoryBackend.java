@@ -22,6 +22,12 @@ final class MemoryBackend implements AutoCloseable {
     private final AtomicLong tokens = new AtomicLong();
     /** When set, releases fail in the store (after giving the count back, as a store that dropped the reply). */
     volatile boolean failReleases;
+    /** When set, a release waits for it to open (after counting down {@link #releasing}) before it reaches the store. */
+    volatile java.util.concurrent.CountDownLatch releaseGate;
+    /** Counted down by each release that reaches {@link #releaseGate}. */
+    final java.util.concurrent.CountDownLatch releasing = new java.util.concurrent.CountDownLatch(1);
+    /** False once {@link #close()} closed the "connections": a release still running then fails, as on a closed pool. */
+    private volatile boolean open = true;
     /** The most recent hold granted (to make it lost in tests). */
     volatile Held last;
     private final RetryStrategy retry = RetryStrategy.fixed(Duration.ofMillis(50));
@@ -61,6 +67,7 @@ final class MemoryBackend implements AutoCloseable {
     @Override
     public void close() {
         runtime.close();
+        open = false; // what a backend does next: close its connections
     }
 
     /** One holder; gives its count back on release. */
@@ -74,6 +81,17 @@ final class MemoryBackend implements AutoCloseable {
 
         @Override
         protected void releaseInBackend() {
+            java.util.concurrent.CountDownLatch gate = releaseGate;
+            if (gate != null) {
+                releasing.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new io.github.dlock.LockBackendException("test: interrupted at the release gate", e);
+                }
+            }
+            if (!open) throw new io.github.dlock.LockBackendException("test: the connections were closed under the release");
             backendReleases.incrementAndGet();
             count.decrementAndGet();
             released.signalAll();
