@@ -1,17 +1,18 @@
 package io.github.dlock.postgres;
 
 /**
- * One advisory lock: its key (one bigint, or the two-int form) and whether it is shared. Builds
- * the SQL for it from fixed fragments only; keys travel as {@code ?} parameters.
+ * One advisory lock: its key (one bigint, or the two-int form), whether it is shared, and its
+ * {@code id} (see {@link #id()}), made once because every acquire and release looks it up.
+ * Builds the SQL for it from fixed fragments only; keys travel as {@code ?} parameters.
  */
-record Advisory(long key, int classKey, int slot, boolean twoInts, boolean shared) {
+record Advisory(long key, int classKey, int slot, boolean twoInts, boolean shared, String id) {
 
     static Advisory single(long key, boolean shared) {
-        return new Advisory(key, 0, 0, false, shared);
+        return new Advisory(key, 0, 0, false, shared, Long.toString(key));
     }
 
     static Advisory slot(int classKey, int slot) {
-        return new Advisory(0, classKey, slot, true, false);
+        return new Advisory(0, classKey, slot, true, false, classKey + "/" + slot);
     }
 
     private String suffix() {
@@ -27,13 +28,13 @@ record Advisory(long key, int classKey, int slot, boolean twoInts, boolean share
     }
 
     /**
-     * Returns the fencing token ({@code nextval} of {@code sequence}) if granted, else 0. The
-     * sequence is a validated identifier written as a literal, so the server resolves it once
-     * per prepared statement instead of on every call. A transactional lock lasts until the
+     * Returns the value drawn by {@code nextval} (the fencing counter's {@link PostgresFence#nextval()}
+     * expression; its sequence is a validated identifier written as a literal, so the server
+     * resolves it once per prepared statement) if granted, else 0. A transactional lock lasts until the
      * transaction ends; otherwise until unlocked or the session ends.
      */
-    String trySql(String sequence, boolean transactional) {
-        return "SELECT CASE WHEN pg_try_" + function(transactional) + " THEN nextval('" + sequence + "') ELSE 0 END";
+    String trySql(String nextval, boolean transactional) {
+        return "SELECT CASE WHEN pg_try_" + function(transactional) + " THEN " + nextval + " ELSE 0 END";
     }
 
     /**
@@ -44,16 +45,16 @@ record Advisory(long key, int classKey, int slot, boolean twoInts, boolean share
      * it; a refused re-entry wastes a token, which only leaves a gap. Parameters: the lock tag
      * (classid, objid, objsubid), then the key.
      */
-    String reentrySql(String sequence) {
+    String reentrySql(String nextval) {
         return "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND mode = 'ExclusiveLock'"
                 + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 + " AND classid::bigint = ? AND objid::bigint = ? AND objsubid = ?)"
-                + " THEN 0 WHEN pg_try_" + function(false) + " THEN token ELSE 0 END FROM (SELECT nextval('" + sequence + "') AS token OFFSET 0) AS t";
+                + " THEN 0 WHEN pg_try_" + function(false) + " THEN token ELSE 0 END FROM (SELECT " + nextval + " AS token OFFSET 0) AS t";
     }
 
-    /** Waits in the server (bounded by {@code lock_timeout}), then returns the fencing token. */
-    String waitSql(String sequence, boolean transactional) {
-        return "SELECT nextval('" + sequence + "') FROM (SELECT pg_" + function(transactional) + ") AS granted";
+    /** Waits in the server (bounded by {@code lock_timeout}), then returns the value {@code nextval} draws. */
+    String waitSql(String nextval, boolean transactional) {
+        return "SELECT " + nextval + " FROM (SELECT pg_" + function(transactional) + ") AS granted";
     }
 
     String unlockSql() {
@@ -88,7 +89,8 @@ record Advisory(long key, int classKey, int slot, boolean twoInts, boolean share
     }
 
     /** An identity of the key (both modes of a read-write lock share it), for queues and messages. */
-    String id() {
-        return twoInts ? classKey + "/" + slot : Long.toString(key);
+    @Override
+    public String id() {
+        return id;
     }
 }

@@ -72,7 +72,8 @@ abstract class PostgresAcquirer implements Acquirer {
     }
 
     /**
-     * Try, then queue for a waiting session, retrying when the lock changes hands here and after
+     * Try (before queueing only while no waiter of this process is in line for the lock, which
+     * keeps the order of those that are), then queue for a waiting session, retrying when the lock changes hands here and after
      * each pause of the retry strategy (a release by another process sends no signal), then wait
      * in the server. A waiting session whose connection fails (terminated by an administrator,
      * an idle-session clean-up, a failover) is discarded and the wait goes on on a fresh one,
@@ -81,6 +82,10 @@ abstract class PostgresAcquirer implements Acquirer {
      */
     private HeldLock waitInServer(AdvisoryLocking locking, Advisory lock, Deadline deadline) throws InterruptedException {
         WaitingSessions waits = provider.waitingSessions();
+        if (!waits.hasWaiters(lock.id())) { // nobody of this process is in line for it: one try needs no ticket
+            HeldLock held = tryOnce(locking, deadline);
+            if (held != null) return held;
+        }
         RetryStrategy retry = provider.retryStrategy();
         WaitingSessions.Ticket ticket = waits.join(lock.id(), !lock.shared());
         try {

@@ -54,12 +54,12 @@ final class PostgresConnections implements AutoCloseable {
     private final DataSource dataSource;
     private final HikariDataSource hikari; // the provider's own pool or a caller's HikariCP pool; null otherwise
     private final boolean ownPool;
-    private final String sequence;
+    private final PostgresFence fence;
     private final boolean noServerPreparedStatements;
     private final long timeoutNanos;
     private final Semaphore foreignConnections; // null for the provider's own pool
     private final ExecutorService helpers = Executors.newCachedThreadPool(ProviderRuntime.daemonThreads("dlock-postgres-wait"));
-    private volatile boolean sequenceReady;
+    private volatile boolean fenceReady;
 
     /**
      * @param ownPool whether {@code dataSource} is the provider's own HikariCP pool (short
@@ -70,19 +70,48 @@ final class PostgresConnections implements AutoCloseable {
      *     backends); false when the pool is configured that way already
      * @param timeout how long a borrow with no deadline of its own (a try) may take
      */
-    PostgresConnections(DataSource dataSource, boolean ownPool, int maxConnections, String sequence, boolean noServerPreparedStatements,
+    PostgresConnections(DataSource dataSource, boolean ownPool, int maxConnections, PostgresFence fence, boolean noServerPreparedStatements,
             Duration timeout) {
         this.dataSource = dataSource;
         this.hikari = dataSource instanceof HikariDataSource h ? h : null;
         this.ownPool = ownPool;
-        this.sequence = sequence;
+        this.fence = fence;
         this.noServerPreparedStatements = noServerPreparedStatements;
         this.timeoutNanos = timeout.toNanos();
         this.foreignConnections = ownPool ? null : new Semaphore(maxConnections, true);
     }
 
-    String sequence() {
-        return sequence;
+    PostgresFence fence() {
+        return fence;
+    }
+
+    /**
+     * Lends a connection of the pool (borrowed within the provider's {@code timeout}) to
+     * {@code work}: given back if the work returned normally (it must leave the connection in
+     * auto-commit mode, holding nothing), discarded otherwise.
+     *
+     * @throws SQLException the work's failure, or why no connection could be borrowed (also on
+     *     interrupt, with the thread's interrupt status kept)
+     */
+    void lend(PostgresFence.ConnectionWork work) throws SQLException {
+        Connection c;
+        try {
+            c = borrow(Deadline.after(Duration.ZERO, io.github.dlock.spi.Ticker.system()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while borrowing a connection", e);
+        } catch (LockBackendException e) {
+            throw new SQLException(e.getMessage(), e);
+        }
+        if (c == null) throw new SQLException("no database connection became available within " + Duration.ofNanos(timeoutNanos));
+        boolean done = false;
+        try {
+            work.run(c);
+            done = true;
+        } finally {
+            if (done) giveBack(c);
+            else discard(c);
+        }
     }
 
     ExecutorService helpers() {
@@ -215,7 +244,7 @@ final class PostgresConnections implements AutoCloseable {
     private Connection prepared(Connection c) throws SQLException {
         try {
             if (noServerPreparedStatements) c.unwrap(PGConnection.class).setPrepareThreshold(0);
-            ensureSequence(c);
+            ensureFence(c);
             if (!c.getAutoCommit()) c.setAutoCommit(true);
             return c;
         } catch (SQLException | RuntimeException e) {
@@ -224,17 +253,19 @@ final class PostgresConnections implements AutoCloseable {
         }
     }
 
-    /** Creates the fencing sequence if absent (once per provider). */
-    private void ensureSequence(Connection c) throws SQLException {
-        if (sequenceReady) return;
+    /** Creates the fencing counter and epoch table if absent (once per provider; see {@link PostgresFence#create}). */
+    private void ensureFence(Connection c) throws SQLException {
+        if (fenceReady) return;
         boolean autoCommit = c.getAutoCommit();
         if (!autoCommit) c.setAutoCommit(true);
-        try (Statement s = c.createStatement()) {
-            s.execute("CREATE SEQUENCE IF NOT EXISTS " + sequence); // validated identifier
+        try {
+            fence.create(c);
         } catch (SQLException e) {
+            // a concurrent CREATE ... IF NOT EXISTS may still collide on the catalog: the other one created it; once more finds it
             if (!DUPLICATE_TABLE.equals(e.getSQLState()) && !UNIQUE_VIOLATION.equals(e.getSQLState())) throw e;
+            fence.create(c);
         }
-        sequenceReady = true;
+        fenceReady = true;
     }
 
     /** Gives back a connection that provably holds nothing: no lock, no open transaction, no statement or cancel in flight. */

@@ -52,14 +52,16 @@ import javax.sql.DataSource;
  * to the pool only when it provably holds nothing; any other is closed and its slot freed
  * (one way out per connection). A keep-alive probes the connections that hold locks every
  * {@link Builder#keepAlive} and completes {@code lost()} for every lock of a session that died.
- * Fencing tokens come from one sequence (created if absent), drawn in the acquiring statement.
+ * Fencing tokens come from an unlogged counter drawn in the acquiring statement, in epochs that
+ * a durable table records (see {@code PostgresFence}; created if absent).
  * Keys: see {@link AdvisoryKeys}.
  */
 public final class PostgresLockProvider implements LockProvider {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PostgresLockProvider.class);
     private static final int BORROW_SLICE_MS = 250;
     private static final Duration MAX_SETTING = Duration.ofDays(1);
-    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
+    /** {@code [schema.]name}: a name leaves room for the {@code _epoch} suffix of the epoch table within PostgreSQL's 63 characters. */
+    private static final Pattern SEQUENCE = Pattern.compile("([a-z_][a-z0-9_]{0,62}\\.)?[a-z_][a-z0-9_]{0,56}");
 
     private static final String HOLDERS_SQL = """
             SELECT l.mode, a.application_name, l.pid, a.xact_start FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
@@ -107,13 +109,13 @@ public final class PostgresLockProvider implements LockProvider {
         }
         this.transactional = b.transactionPooling;
         // the provider's own pool already has prepareThreshold=0; a caller's connections get it when borrowed
-        this.connections = new PostgresConnections(dataSource, ownPool != null, b.poolSize, b.sequence,
+        this.connections = new PostgresConnections(dataSource, ownPool != null, b.poolSize, new PostgresFence(b.sequence),
                 b.transactionPooling && b.dataSource != null, b.timeout);
         int probeTimeout = (int) Math.max(1, Math.min(5, b.keepAlive.toSeconds()));
-        // Connection budget (poolSize P): shared sessions P/3 (session mode), the listener, and
+        // Connection budget (poolSize P): shared sessions P/2 (session mode), the listener, and
         // the waiting sessions; held locks won by waiting (and every lock in transaction mode) pin
         // one connection each on top, borrowed within the caller's deadline.
-        int maxShared = Math.max(1, b.poolSize / 3);
+        int maxShared = Math.max(1, b.poolSize / 2);
         int waiting = b.transactionPooling ? Math.max(1, b.poolSize / 2) : Math.max(1, b.poolSize - maxShared - 2);
         this.waitingSessions = new WaitingSessions(waiting);
         this.locking = b.transactionPooling
@@ -365,7 +367,7 @@ public final class PostgresLockProvider implements LockProvider {
         private String user;
         private String password;
         private final java.util.Map<String, String> jdbcProperties = new java.util.LinkedHashMap<>();
-        private int poolSize = 10;
+        private int poolSize = 20;
         private Duration timeout = Duration.ofSeconds(5);
         private Duration keepAlive = Duration.ofSeconds(5);
         private String prefix = "dlock";
@@ -448,9 +450,9 @@ public final class PostgresLockProvider implements LockProvider {
         }
 
         /**
-         * Connections the provider uses at most (default 10, at least 2): its own pool's size, or
-         * with {@link #dataSource} how many of the caller's connections it takes at once. They
-         * serve the shared sessions (a third), the LISTEN connection and the waiting sessions;
+         * Connections the provider uses at most (default 20, at least 2; opened only as needed):
+         * its own pool's size, or with {@link #dataSource} how many of the caller's connections it
+         * takes at once. They serve the shared sessions (half), the LISTEN connection and the waiting sessions;
          * locks won by waiting, and every lock in transaction-pooling mode, pin one each.
          *
          * @param poolSize the most connections, 2 to 10,000
@@ -530,11 +532,13 @@ public final class PostgresLockProvider implements LockProvider {
         }
 
         /**
-     * The fencing-token sequence, {@code name} or {@code schema.name} in lower case (default
-     * {@code dlock_fence}). Validated strictly, because it is written into SQL as a literal.
+     * The fencing-token counter, {@code name} or {@code schema.name} in lower case (default
+     * {@code dlock_fence}): an unlogged sequence of that name and a one-row table
+     * {@code name_epoch} beside it, both created if absent (see the README on fencing tokens).
+     * Validated strictly, because it is written into SQL as a literal.
      *
      * @param sequence the sequence's name: lower-case letters, digits and underscores, not
-     *     starting with a digit, at most 63 characters per part
+     *     starting with a digit, at most 63 characters for the schema and 57 for the name
      * @return this builder
      * @throws IllegalArgumentException if {@code sequence} is not such a name
      * @throws NullPointerException if {@code sequence} is null
@@ -543,7 +547,7 @@ public final class PostgresLockProvider implements LockProvider {
         public Builder sequence(String sequence) {
             once("sequence");
             Objects.requireNonNull(sequence, "sequence");
-            if (!IDENTIFIER.matcher(sequence).matches()) {
+            if (!SEQUENCE.matcher(sequence).matches()) {
                 throw new IllegalArgumentException("sequence must be a lower-case identifier like dlock_fence or app.dlock_fence: '" + sequence + "'");
             }
             this.sequence = sequence;

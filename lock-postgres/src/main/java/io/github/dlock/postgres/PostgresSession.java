@@ -83,30 +83,34 @@ final class PostgresSession {
 
     /**
      * Tries the lock on this session: the fencing token, or 0 if taken elsewhere or already held
-     * here. If the statement fails after the grant (the fencing {@code nextval} failed), the lock
-     * is given back before the failure is thrown; if that is impossible, the session is left
+     * here. If the statement fails after the grant (the fencing {@code nextval} failed, or a new
+     * fencing epoch could not be started, see {@link PostgresFence#checked}), the lock is given
+     * back before the failure is thrown; if that is impossible, the session is left
      * uncertain and must end (shared sessions die, reporting their other locks lost).
      *
      * @throws SQLException the statement's failure; {@link PostgresConnections#isConnectionFailure}
      *     tells whether the session is gone
      */
-    long tryLock(Advisory lock, String sequence) throws SQLException {
+    long tryLock(Advisory lock) throws SQLException {
         beginStatement();
         try {
             Integer holds = heldKeys.get(lock.id());
             if (holds != null) {
                 // exclusive here, or exclusive wanted: this session would not conflict with itself, so never here
                 if (holds < 0 || !lock.shared()) return 0;
-                return reenter(lock, sequence);
+                return reenter(lock);
             }
             PreparedStatement ps = tryStatements[lock.shape()];
-            if (ps == null) ps = tryStatements[lock.shape()] = connection.prepareStatement(lock.trySql(sequence, transactional));
+            if (ps == null) ps = tryStatements[lock.shape()] = connection.prepareStatement(lock.trySql(connections.fence().nextval(), transactional));
             lock.bind(ps, 1);
             uncertain = true;
             long token;
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                token = rs.getLong(1);
+            try {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    token = rs.getLong(1);
+                }
+                token = checked(token);
             } catch (SQLException e) {
                 if (PostgresConnections.isConnectionFailure(e)) dead = true;
                 else undoFailedTry(lock);
@@ -120,9 +124,17 @@ final class PostgresSession {
         }
     }
 
-    /** One more hold of a shared lock this session holds (see {@link Advisory#reentrySql}); its failure cannot leave a hold. */
-    private long reenter(Advisory lock, String sequence) throws SQLException {
-        if (reentryStatement == null) reentryStatement = connection.prepareStatement(lock.reentrySql(sequence));
+    /** A value drawn on this session made a fencing token (see {@link PostgresFence#checked}); 0 stays 0. */
+    private long checked(long drawn) throws SQLException {
+        return connections.fence().checked(drawn, connection, connections::lend);
+    }
+
+    /**
+     * One more hold of a shared lock this session holds (see {@link Advisory#reentrySql}); if it
+     * fails after taking the hold (no fencing token could be made), it gives that hold back.
+     */
+    private long reenter(Advisory lock) throws SQLException {
+        if (reentryStatement == null) reentryStatement = connection.prepareStatement(lock.reentrySql(connections.fence().nextval()));
         long[] tag = lock.lockTag();
         reentryStatement.setLong(1, tag[0]);
         reentryStatement.setLong(2, tag[1]);
@@ -136,7 +148,17 @@ final class PostgresSession {
             if (PostgresConnections.isConnectionFailure(e)) dead = true;
             throw e;
         }
-        if (token > 0) heldKeys.merge(lock.id(), 1, Integer::sum);
+        if (token > 0) {
+            try {
+                token = checked(token);
+            } catch (SQLException e) {
+                uncertain = true; // one hold too many until undone; a failed undo leaves the session to be closed
+                if (PostgresConnections.isConnectionFailure(e)) dead = true;
+                else undoFailedTry(lock); // session lock: gives back exactly the one hold taken here
+                throw e;
+            }
+            heldKeys.merge(lock.id(), 1, Integer::sum);
+        }
         return token;
     }
 
@@ -171,7 +193,7 @@ final class PostgresSession {
      *
      * @throws SQLException the wait's failure: {@code 55P03} when {@code lock_timeout} fired
      */
-    long waitLock(Advisory lock, String sequence, long timeoutMs, AtomicReference<Statement> running) throws SQLException {
+    long waitLock(Advisory lock, long timeoutMs, AtomicReference<Statement> running) throws SQLException {
         beginStatement();
         try {
             uncertain = true;
@@ -183,7 +205,7 @@ final class PostgresSession {
                 set.executeQuery().close();
             }
             long token;
-            try (PreparedStatement ps = connection.prepareStatement(lock.waitSql(sequence, transactional))) {
+            try (PreparedStatement ps = connection.prepareStatement(lock.waitSql(connections.fence().nextval(), transactional))) {
                 running.set(ps);
                 lock.bind(ps, 1);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -192,6 +214,7 @@ final class PostgresSession {
                 } finally {
                     running.set(null);
                 }
+                token = checked(token); // granted: a failure here leaves the session uncertain, so it is closed
             } catch (SQLException e) {
                 if (PostgresConnections.isConnectionFailure(e)) dead = true;
                 throw e;
@@ -217,18 +240,17 @@ final class PostgresSession {
      * @throws InterruptedException if interrupted; the session is uncertain and must end
      */
     long waitUntil(Advisory lock, Deadline deadline) throws InterruptedException {
-        String sequence = connections.sequence();
         while (true) {
             if (!deadline.isUnbounded() && deadline.hasExpired()) return 0;
             long timeoutMs = PostgresConnections.lockTimeoutMs(deadline);
             try {
-                return connections.runCancellable(running -> waitLock(lock, sequence, timeoutMs, running));
+                return connections.runCancellable(running -> waitLock(lock, timeoutMs, running));
             } catch (SQLException e) {
                 if (PostgresConnections.isConnectionFailure(e)) throw new SessionGone(e);
                 if (!PostgresConnections.isLockTimeout(e)) throw PostgresConnections.waitFailed(e, "an advisory lock");
             }
             try {
-                long token = verifyAfterTimeout(lock, sequence);
+                long token = verifyAfterTimeout(lock);
                 if (token > 0) return token;
             } catch (SQLException e) {
                 if (PostgresConnections.isConnectionFailure(e)) throw new SessionGone(e);
@@ -245,7 +267,7 @@ final class PostgresSession {
      *
      * @throws SQLException if the check failed; the session stays uncertain
      */
-    long verifyAfterTimeout(Advisory lock, String sequence) throws SQLException {
+    long verifyAfterTimeout(Advisory lock) throws SQLException {
         beginStatement();
         try {
             if (transactional) { // the timeout aborted the transaction, and its locks with it
@@ -267,11 +289,10 @@ final class PostgresSession {
             long token = 0;
             if (held) { // granted as the timeout fired: it is ours
                 heldKeys.put(lock.id(), lock.shared() ? 1 : -1);
-                try (PreparedStatement ps = connection.prepareStatement("SELECT nextval(?::regclass)")) {
-                    ps.setString(1, sequence);
+                try (PreparedStatement ps = connection.prepareStatement("SELECT " + connections.fence().nextval())) {
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
-                        token = rs.getLong(1);
+                        token = checked(rs.getLong(1));
                     }
                 }
             }
@@ -304,9 +325,11 @@ final class PostgresSession {
     /**
      * Releases the lock; {@code notifyChannel} (or null) gets a NOTIFY in the same statement. A
      * transactional session rolls back instead, which ends all it holds. On failure the session is
-     * uncertain (the lock may still be held) and must end.
+     * uncertain (the lock may still be held) and must end. Counts as a user of the session
+     * meanwhile, so that tries look for an idle session elsewhere instead of queueing behind it.
      */
     void unlock(Advisory lock, String notifyChannel) throws SQLException {
+        users.incrementAndGet();
         beginStatement();
         try {
             if (transactional) {
@@ -333,6 +356,7 @@ final class PostgresSession {
             throw e;
         } finally {
             endStatement();
+            users.decrementAndGet();
         }
     }
 
@@ -403,9 +427,19 @@ final class PostgresSession {
      */
     boolean probe(int timeoutSeconds) {
         if (dead) return false;
-        if (holds.isEmpty()) return true;
+        if (holds.isEmpty() && !multiplexed) return true;
         boolean alive;
         try {
+            if (holds.isEmpty()) { // an idle shared session: checked only while no try uses it (a try finds a dead one itself)
+                if (!statements.tryLock()) return true;
+                try {
+                    alive = !dead && connection.isValid(timeoutSeconds);
+                } finally {
+                    statements.unlock();
+                }
+                if (!alive) die("its database session ended while idle");
+                return alive;
+            }
             if (statements.tryLock(timeoutSeconds, TimeUnit.SECONDS)) {
                 try {
                     alive = !dead && connection.isValid(timeoutSeconds);
@@ -439,7 +473,7 @@ final class PostgresSession {
         List<java.util.concurrent.Future<Boolean>> probes = new java.util.ArrayList<>();
         List<PostgresSession> probed = new java.util.ArrayList<>();
         for (PostgresSession s : sessions) {
-            if (!s.dead && s.holds.isEmpty()) continue;
+            if (!s.dead && s.holds.isEmpty() && !s.multiplexed) continue; // idle shared sessions too: a dead one would keep its pool slot
             probed.add(s);
             try {
                 probes.add(executor.submit(() -> s.probe(timeoutSeconds)));

@@ -34,14 +34,14 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class PostgresTransactionLocks {
     private final String prefix;
-    private final String sequence;
+    private final PostgresFence fence;
     private final PostgresConnections connections;
     private final ProviderRuntime runtime;
 
     PostgresTransactionLocks(String prefix, PostgresConnections connections, ProviderRuntime runtime) {
         this.runtime = runtime;
         this.prefix = prefix;
-        this.sequence = connections.sequence();
+        this.fence = connections.fence();
         this.connections = connections;
     }
 
@@ -56,18 +56,26 @@ public final class PostgresTransactionLocks {
      *     end with the statement), or the name is blank, too long or malformed Unicode
      * @throws NullPointerException if {@code connection} or {@code name} is null
      * @throws LockBackendException if the database fails (for example the transaction is
-     *     already aborted)
+     *     already aborted); if the message says so (the lock was granted but no fencing token
+     *     could be made), roll the transaction back
      */
     public OptionalLong tryLock(Connection connection, String name) {
         runtime.ensureOpen(); // before anything touches the caller's transaction
         long key = keyFor(connection, name);
         try (PreparedStatement ps = connection.prepareStatement(
-                "SELECT CASE WHEN pg_try_advisory_xact_lock(?) THEN nextval('" + sequence + "') ELSE 0 END")) {
+                "SELECT CASE WHEN pg_try_advisory_xact_lock(?) THEN " + fence.nextval() + " ELSE 0 END")) {
             ps.setLong(1, key);
+            long drawn;
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                long token = rs.getLong(1);
-                return token > 0 ? OptionalLong.of(token) : OptionalLong.empty();
+                drawn = rs.getLong(1);
+            }
+            if (drawn == 0) return OptionalLong.empty();
+            try {
+                return OptionalLong.of(fence.checked(drawn, connection, connections::lend));
+            } catch (SQLException e) {
+                throw PostgresConnections.failure("transaction lock " + Arguments.describe(name) + " was granted, but no fencing token "
+                        + "could be made; roll the transaction back (it holds the lock until it ends)", e);
             }
         } catch (SQLException e) {
             throw new LockBackendException("cannot try a transaction lock: " + e.getMessage(), e);
@@ -139,15 +147,17 @@ public final class PostgresTransactionLocks {
         long token;
         try {
             token = connections.runCancellable(running -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT nextval('" + sequence + "') FROM (SELECT pg_advisory_xact_lock(?)) AS granted")) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT " + fence.nextval() + " FROM (SELECT pg_advisory_xact_lock(?)) AS granted")) {
                     running.set(ps);
                     ps.setLong(1, key);
+                    long drawn;
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
-                        return rs.getLong(1);
+                        drawn = rs.getLong(1);
                     } finally {
                         running.set(null);
                     }
+                    return fence.checked(drawn, c, connections::lend); // a failure rolls back to the savepoint, which gives the lock up
                 }
             });
         } catch (InterruptedException e) {

@@ -29,6 +29,12 @@ final class SessionLocking implements AdvisoryLocking {
     private final Set<PostgresSession> sessions = ConcurrentHashMap.newKeySet(); // every open session
     private final List<PostgresSession> shared = new CopyOnWriteArrayList<>();
     private final ReentrantLock openingShared = new ReentrantLock();
+    /**
+     * The shared session each thread used last: it tries there first, so that a thread tends to
+     * keep one session and its releases (which must run on the session holding the lock) rarely
+     * queue behind another thread's try.
+     */
+    private final ThreadLocal<PostgresSession> lastUsed = new ThreadLocal<>();
     private final int maxShared;
 
     SessionLocking(PostgresConnections connections, WaitingSessions waits, int maxShared, int probeTimeoutSeconds) {
@@ -121,7 +127,7 @@ final class SessionLocking implements AdvisoryLocking {
      */
     private long tryLock(PostgresSession session, Advisory lock) {
         try {
-            return session.tryLock(lock, connections.sequence());
+            return session.tryLock(lock);
         } catch (SQLException e) {
             if (PostgresConnections.isConnectionFailure(e)) {
                 if (session.isMultiplexed()) dropShared(session, "its database session ended: " + e.getMessage());
@@ -211,12 +217,23 @@ final class SessionLocking implements AdvisoryLocking {
      * @return null if the deadline passed while the pool opened a connection
      */
     private PostgresSession claimShared(Deadline deadline) throws InterruptedException {
+        PostgresSession last = lastUsed.get();
+        if (last != null && !last.isDead() && last.claimIfIdle()) {
+            if (shared.contains(last)) return last;
+            last.unclaim(); // dropped meanwhile
+        }
         for (PostgresSession s : shared) {
             if (s.isDead()) shared.remove(s);
-            else if (s.claimIfIdle()) return s;
+            else if (s.claimIfIdle()) {
+                lastUsed.set(s);
+                return s;
+            }
         }
         PostgresSession fresh = openShared(deadline);
-        if (fresh != null) return fresh;
+        if (fresh != null) {
+            lastUsed.set(fresh);
+            return fresh;
+        }
         for (PostgresSession s : shared) {
             if (!s.isDead()) {
                 s.claim();

@@ -40,7 +40,7 @@ final class TransactionLocking implements AdvisoryLocking {
         boolean handedOver = false;
         try {
             for (Advisory lock : acquirer.candidates()) {
-                long token = session.tryLock(lock, connections.sequence());
+                long token = session.tryLock(lock);
                 if (token > 0) {
                     handedOver = true;
                     return hold(acquirer, session, lock, token);

@@ -51,6 +51,12 @@ final class WaitingSessions {
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Ticket> queue = new ArrayDeque<>();
     private final Map<String, long[]> keys = new HashMap<>(); // key -> {generation, tickets, exclusive tickets without a slot}
+    /**
+     * Tickets joined and not done, readable without the lock: while it is 0 (the uncontended
+     * case) {@link #changedHands} and {@link #hasWaiters} return at once. A ticket counts before
+     * its first try, so a change of hands that saw 0 happened before that try, which sees it.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger tickets = new java.util.concurrent.atomic.AtomicInteger();
     private int free;
 
     WaitingSessions(int slots) {
@@ -67,6 +73,7 @@ final class WaitingSessions {
             if (exclusive) k[2]++;
             Ticket t = new Ticket(key, exclusive, k[0]);
             queue.addLast(t);
+            tickets.incrementAndGet();
             return t;
         } finally {
             lock.unlock();
@@ -110,8 +117,20 @@ final class WaitingSessions {
         }
     }
 
+    /** Whether any waiter of this process has joined for {@code key} (queued, or waiting in the server). */
+    boolean hasWaiters(String key) {
+        if (tickets.get() == 0) return false;
+        lock.lock();
+        try {
+            return keys.containsKey(key);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether an exclusive waiter for {@code key} is queued in this process (not yet waiting in the server). */
     boolean exclusiveQueued(String key) {
+        if (tickets.get() == 0) return false;
         lock.lock();
         try {
             long[] k = keys.get(key);
@@ -134,6 +153,7 @@ final class WaitingSessions {
                 if (t.exclusive) k[2]--;
             }
             if (--k[1] == 0) keys.remove(t.key);
+            tickets.decrementAndGet();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -142,6 +162,7 @@ final class WaitingSessions {
 
     /** The lock {@code key} changed hands in this process: its queued waiters try again. */
     void changedHands(String key) {
+        if (tickets.get() == 0) return;
         lock.lock();
         try {
             long[] k = keys.get(key);

@@ -92,6 +92,24 @@ final class PgTestSupport {
         };
     }
 
+    /**
+     * A fencing counter {@code name} (and its {@code name_epoch} table, epoch 1) with
+     * {@code tokens} tokens left: the next draw after those fails with "reached maximum value",
+     * a statement failing after its side effect (the grant). Drop both with {@link #dropFence}.
+     */
+    static void createFenceWithTokensLeft(Statement s, String name, int tokens) throws java.sql.SQLException {
+        long epochStart = 1L << PostgresFence.COUNTER_BITS;
+        s.execute("CREATE TABLE " + name + "_epoch (one boolean PRIMARY KEY DEFAULT true CHECK (one), epoch bigint NOT NULL)");
+        s.execute("INSERT INTO " + name + "_epoch (epoch) VALUES (1)");
+        s.execute("CREATE UNLOGGED SEQUENCE " + name + " MAXVALUE " + (epochStart + tokens));
+        s.execute("SELECT setval('" + name + "', " + epochStart + ")");
+    }
+
+    static void dropFence(Statement s, String name) throws java.sql.SQLException {
+        s.execute("DROP SEQUENCE IF EXISTS " + name);
+        s.execute("DROP TABLE IF EXISTS " + name + "_epoch");
+    }
+
     static String scalar(Connection c, String sql) throws Exception {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();

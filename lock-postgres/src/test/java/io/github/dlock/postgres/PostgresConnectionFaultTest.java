@@ -125,8 +125,9 @@ class PostgresConnectionFaultTest {
         String owner = PgLocks.newOwner();
         String sequence = "dlock_exhausted_" + Long.toHexString(System.nanoTime());
         try (Connection admin = PostgresBackend.jdbc(); Statement s = admin.createStatement()) {
-            s.execute("CREATE SEQUENCE " + sequence + " MAXVALUE 4");
-            try (LockProvider locks = LockProvider.open(url(owner, "poolSize=" + POOL + "&keepAlive=300ms&sequence=" + sequence));
+            PgTestSupport.createFenceWithTokensLeft(s, sequence, 4);
+            // poolSize 3: one shared session, so the second read lock below re-enters the first one's hold
+            try (LockProvider locks = LockProvider.open(url(owner, "poolSize=3&keepAlive=300ms&sequence=" + sequence));
                     LockProvider other = LockProvider.open(url(PgLocks.newOwner(), ""))) {
                 LockHandle keep1 = locks.lock("keep-1").tryAcquire().orElseThrow();
                 LockHandle keep2 = locks.lock("keep-2").tryAcquire().orElseThrow();
@@ -164,7 +165,7 @@ class PostgresConnectionFaultTest {
                 keep2.release();
                 assertEquals(0, PgLocks.advisoryLocksOf(owner, true));
             } finally {
-                s.execute("DROP SEQUENCE IF EXISTS " + sequence);
+                PgTestSupport.dropFence(s, sequence);
             }
         }
     }
