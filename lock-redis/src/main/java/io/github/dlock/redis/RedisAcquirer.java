@@ -75,7 +75,15 @@ abstract class RedisAcquirer implements Acquirer {
         int[] attempts = {0};
         long[] expiresInMs = {0};
         boolean willWait = !deadline.isImmediate();
-        AcquireLoop.Attempt<HeldLock> attempt = () -> admitted(waiter + "." + attempts[0]++, waiterBytes, deadline, expiresInMs);
+        AcquireLoop.Attempt<HeldLock> attempt = () -> {
+            try {
+                return admitted(waiter + "." + attempts[0]++, waiterBytes, deadline, expiresInMs);
+            } catch (LockBackendException e) {
+                InterruptedException interrupted = RedisNode.interruption(e); // a pool wait or a retry ended by an interrupt
+                if (interrupted != null) throw interrupted;
+                throw e;
+            }
+        };
         if (!willWait) return AcquireLoop.run(deadline, provider.retryStrategy(), new WakeSignal(), attempt);
         // One attempt before subscribing: an uncontended acquire then costs no SUBSCRIBE/UNSUBSCRIBE.
         // The loop's first attempt runs after the subscription is confirmed, so a release in between is not missed.

@@ -186,7 +186,11 @@ final class RedisClusterNode extends RedisNode {
                 retried = true;
             } catch (JedisDataException e) {
                 if (!tryAgain(e) || System.nanoTime() - end > 0) throw failure(where(c), e);
-                pause();
+                InterruptedException interrupted = pause();
+                if (interrupted != null) { // TRYAGAIN means the script did not run: stop retrying, say why
+                    Thread.currentThread().interrupt();
+                    throw failure(where(c), new JedisException("interrupted while the slot's keys were split by a migration", interrupted));
+                }
             } catch (JedisException e) {
                 throw failure(where(c, slot), e);
             } finally {
@@ -200,11 +204,13 @@ final class RedisClusterNode extends RedisNode {
         return e.getMessage() != null && e.getMessage().startsWith("TRYAGAIN");
     }
 
-    private static void pause() {
+    /** A short pause before retrying a {@code TRYAGAIN}; the interrupt that ended it, if one did. */
+    private static InterruptedException pause() {
         try {
             Thread.sleep(5);
+            return null;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // kept: the call is not abandoned half-way
+            return e;
         }
     }
 

@@ -95,6 +95,23 @@ abstract class RedisNode implements AutoCloseable {
         return failure instanceof LockBackendException && failure.getMessage() != null && failure.getMessage().contains("required replicas");
     }
 
+    /**
+     * The {@link InterruptedException} to throw instead of {@code failure} when an interrupt
+     * caused it (commons-pool ends a wait for a connection with one, which Jedis wraps, and
+     * clears the thread's interrupt status on the way); null otherwise.
+     */
+    static InterruptedException interruption(RuntimeException failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                Thread.interrupted(); // thrown instead: the status is cleared, as InterruptedException promises
+                InterruptedException e = new InterruptedException("interrupted while calling Redis");
+                e.initCause(failure);
+                return e;
+            }
+        }
+        return null;
+    }
+
     static boolean timedOut(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof java.net.SocketTimeoutException) return true;
