@@ -4,12 +4,15 @@
 #   lock-bench/run.sh quick   # about 8 minutes on 2 cores
 #   lock-bench/run.sh full    # about 25 minutes
 #   lock-bench/run.sh smoke   # about 2 minutes: checks that everything runs (writes to target/bench-smoke)
+#   lock-bench/run.sh quick postgres Mutex   # only these pairs (writes to target/bench-partial)
 # Needs the loopback Redis (or $DLOCK_REDIS_URL) and PostgreSQL (or $DLOCK_POSTGRES_URL), and
-# redis-server on the PATH: three extra servers for Redlock are started on free ports and
-# stopped (by PID) when the script ends.
+# redis-server and redis-cli on the PATH: three extra servers for Redlock and a Redis Cluster of
+# three masters are started on free ports and stopped (by PID) when the script ends.
 set -euo pipefail
 mode=${1:-quick}
-case "$mode" in quick|full) out=docs ;; smoke) out=lock-bench/target/bench-smoke ;; *) echo "usage: $0 [quick|full|smoke]" >&2; exit 64 ;; esac
+shift || true
+case "$mode" in quick|full) out=docs ;; smoke) out=lock-bench/target/bench-smoke ;; *) echo "usage: $0 [quick|full|smoke] [PAIR...]" >&2; exit 64 ;; esac
+if [ $# -gt 0 ]; then out=lock-bench/target/bench-partial; fi
 cd "$(dirname "$0")/.."
 
 mvn -B -q -DskipTests package -pl lock-bench -am
@@ -22,8 +25,18 @@ free_port() {
   done
 }
 
+# A port that is free and whose cluster bus port (+10000) is free too.
+free_cluster_port() {
+  local p
+  while true; do
+    p=$(free_port)
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null; then echo "$p"; return; fi
+  done
+}
+
 pids=()
-stop_servers() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+cluster_dir=$(mktemp -d)
+stop_servers() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$cluster_dir"; }
 trap stop_servers EXIT
 
 # Keep every CPU out of idle states with lowest-priority spinners (they yield to any real work).
@@ -46,8 +59,25 @@ for server in "${servers[@]}"; do
   for _ in $(seq 1 50); do redis-cli -p "${server##*:}" ping >/dev/null 2>&1 && break; sleep 0.1; done
 done
 
+cluster=()
+for _ in 1 2 3; do
+  port=$(free_cluster_port)
+  redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$cluster_dir/nodes-$port.conf" \
+    --dir "$cluster_dir" --save "" --appendonly no --daemonize no --loglevel warning >/dev/null &
+  pids+=("$!")
+  cluster+=("127.0.0.1:$port")
+done
+for server in "${cluster[@]}"; do
+  for _ in $(seq 1 50); do redis-cli -p "${server##*:}" ping >/dev/null 2>&1 && break; sleep 0.1; done
+done
+redis-cli --cluster create "${cluster[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
+for server in "${cluster[@]}"; do
+  for _ in $(seq 1 100); do redis-cli -p "${server##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break; sleep 0.1; done
+done
+
 export DLOCK_REDLOCK_URL="redis://$(IFS=,; echo "${servers[*]}")"
+export DLOCK_CLUSTER_URL="redis-cluster://$(IFS=,; echo "${cluster[*]}")"
 export DLOCK_REDIS_VERSION="$(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/')"
-echo "bench: mode $mode, Redlock on $DLOCK_REDLOCK_URL"
+echo "bench: mode $mode, Redlock on $DLOCK_REDLOCK_URL, cluster on $DLOCK_CLUSTER_URL"
 java -Djava.awt.headless=true -cp "lock-bench/target/classes:$(cat lock-bench/target/classpath.txt)" \
-  io.github.dlock.bench.BenchMain "$mode" "$out"
+  io.github.dlock.bench.BenchMain "$mode" "$out" "$@"

@@ -32,7 +32,9 @@ import org.redisson.api.RedissonClient;
  * chart and the raw JMH JSON. Each comparison is a {@link Pair} measured back to back (ours,
  * then the floor or Redisson), several rounds interleaved, and reported as the median of the
  * per-round ratios: on a shared, noisy machine the ratio of adjacent runs is far steadier than
- * either figure. Usage: {@code BenchMain quick|full|smoke OUTPUT_DIR}; {@code run.sh} starts the servers it needs.
+ * either figure. Usage: {@code BenchMain quick|full|smoke OUTPUT_DIR [PAIR...]}; naming pairs
+ * (labels such as {@code postgres} or {@code Mutex}) measures only those and skips the handoff
+ * and renewal parts. {@code run.sh} starts the servers it needs.
  */
 public final class BenchMain {
     private BenchMain() {}
@@ -58,21 +60,28 @@ public final class BenchMain {
             new Pair(Targets.REDIS, "UncontendedBench.dlock", "FloorBench.floor", Targets.REDIS),
             new Pair(Targets.REDLOCK, "UncontendedBench.dlock", "FloorBench.floor", Targets.REDLOCK),
             new Pair(Targets.POSTGRES, "UncontendedBench.dlock", "FloorBench.floor", Targets.POSTGRES),
-            new Pair("Mutex", "RedisKindsBench.dlockMutex", "RedisKindsBench.redissonMutex", null),
-            new Pair("WriteLock", "RedisKindsBench.dlockWriteLock", "RedisKindsBench.redissonWriteLock", null),
-            new Pair("Semaphore", "RedisKindsBench.dlockSemaphore", "RedisKindsBench.redissonSemaphore", null));
+            new Pair(Targets.CLUSTER, "UncontendedBench.dlock", "FloorBench.floor", Targets.CLUSTER),
+            new Pair("Mutex", "RedisKindsBench.dlockMutex", "RedisKindsBench.redissonMutex", Targets.REDIS),
+            new Pair("WriteLock", "RedisKindsBench.dlockWriteLock", "RedisKindsBench.redissonWriteLock", Targets.REDIS),
+            new Pair("Semaphore", "RedisKindsBench.dlockSemaphore", "RedisKindsBench.redissonSemaphore", Targets.REDIS),
+            new Pair("Cluster mutex", "RedisKindsBench.dlockMutex", "RedisKindsBench.redissonMutex", Targets.CLUSTER));
 
     static final int[] THREADS = {1, 8};
 
     public static void main(String[] args) throws Exception {
         Mode mode = Mode.of(args.length > 0 ? args[0] : "quick");
         Path out = Path.of(args.length > 1 ? args[1] : "docs");
+        List<String> only = args.length > 2 ? List.of(args).subList(2, args.length) : List.of();
+        for (String label : only) {
+            if (PAIRS.stream().noneMatch(p -> p.label().equals(label))) throw new IllegalArgumentException("no such pair: " + label);
+        }
         Files.createDirectories(out);
         List<RunResult> results = new ArrayList<>();
         Map<String, List<double[]>> rounds = new LinkedHashMap<>(); // pair@threads -> per round {ours, peer, oursAlloc, peerAlloc}
         for (int round = 1; round <= mode.rounds(); round++) {
             for (int threads : THREADS) {
                 for (Pair pair : PAIRS) {
+                    if (!only.isEmpty() && !only.contains(pair.label())) continue;
                     System.out.printf("bench: round %d/%d, %s, %d thread(s)%n", round, mode.rounds(), pair.label(), threads);
                     RunResult ours = jmh(mode, threads, pair.ours(), pair.backend());
                     RunResult peer = jmh(mode, threads, pair.peer(), pair.backend());
@@ -86,11 +95,18 @@ public final class BenchMain {
         try (PrintStream json = new PrintStream(Files.newOutputStream(out.resolve("benchmarks-jmh.json")), true, StandardCharsets.UTF_8)) {
             ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(results);
         }
+        if (!only.isEmpty()) {
+            new Report(mode, rounds, Map.of(), List.of(), Map.of()).write(out);
+            System.out.println("wrote " + out.resolve("benchmarks.md") + " (only " + only + ")");
+            return;
+        }
         Map<String, Handoff.Samples> handoffs = handoffs(mode);
+        Map<String, SharedCache.Result> caches = sharedCaches(mode);
         List<RenewalCost.Result> renewals = List.of(
                 RenewalCost.measure("Redis", Targets.redisUrl(), 10_000, mode.renewalIntervals()),
-                RenewalCost.measure("Redlock (3)", Targets.redlockUrl(), 10_000, mode.renewalIntervals()));
-        new Report(mode, rounds, handoffs, renewals).write(out);
+                RenewalCost.measure("Redlock (3)", Targets.redlockUrl(), 10_000, mode.renewalIntervals()),
+                RenewalCost.measure("Cluster (3 masters)", Targets.clusterUrl(), 10_000, mode.renewalIntervals()));
+        new Report(mode, rounds, handoffs, renewals, caches).write(out);
         System.out.println("wrote " + out.resolve("benchmarks.md") + " and " + out.resolve("benchmarks.png"));
     }
 
@@ -129,16 +145,92 @@ public final class BenchMain {
     /** Eight threads on one name per store; Redisson's RLock beside dlock on the same Redis. */
     private static Map<String, Handoff.Samples> handoffs(Mode mode) throws Exception {
         Map<String, Handoff.Samples> samples = new LinkedHashMap<>();
-        for (String backend : List.of(Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES)) {
+        for (String backend : List.of(Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES, Targets.CLUSTER)) {
             try (LockProvider provider = Targets.open(backend, Targets.tempDir("dlock-handoff-"))) {
                 DistributedLock lock = provider.lock("handoff-" + UUID.randomUUID());
                 samples.put("dlock " + backend, Handoff.measure(8, mode.handoffMillis(), i -> dlock(lock)));
             }
         }
-        RedissonClient redisson = RedisKindsBench.redisson(Targets.redisUrl());
+        samples.put("Redisson redis", redissonHandoff(mode, RedisKindsBench.redisson(Targets.redisUrl())));
+        samples.put("Redisson cluster", redissonHandoff(mode, RedisKindsBench.redissonCluster(Targets.clusterUrl())));
+        return samples;
+    }
+
+    /** The shared-cache scenario on every store, and Redisson's {@code RReadWriteLock} on the same Redis and cluster. */
+    private static Map<String, SharedCache.Result> sharedCaches(Mode mode) throws Exception {
+        Map<String, SharedCache.Result> results = new LinkedHashMap<>();
+        for (String backend : List.of(Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES, Targets.CLUSTER)) {
+            System.out.printf("bench: shared cache, %s%n", backend);
+            try (LockProvider provider = Targets.open(backend, Targets.tempDir("dlock-cache-"))) {
+                io.github.dlock.DistributedReadWriteLock rw = provider.readWriteLock("cache-" + UUID.randomUUID());
+                results.put("dlock " + backend, SharedCache.run(dlock(rw), mode.handoffMillis()));
+            }
+        }
+        for (String backend : List.of(Targets.REDIS, Targets.CLUSTER)) {
+            System.out.printf("bench: shared cache, Redisson %s%n", backend);
+            RedissonClient redisson = backend.equals(Targets.REDIS) ? RedisKindsBench.redisson(Targets.redisUrl())
+                    : RedisKindsBench.redissonCluster(Targets.clusterUrl());
+            try {
+                org.redisson.api.RReadWriteLock rw = redisson.getReadWriteLock("cache-" + UUID.randomUUID());
+                results.put("Redisson " + backend, SharedCache.run(new SharedCache.ReadWriteLock() {
+                    @Override
+                    public void lockRead() {
+                        rw.readLock().lock();
+                    }
+
+                    @Override
+                    public void unlockRead() {
+                        rw.readLock().unlock();
+                    }
+
+                    @Override
+                    public void lockWrite() {
+                        rw.writeLock().lock();
+                    }
+
+                    @Override
+                    public void unlockWrite() {
+                        rw.writeLock().unlock();
+                    }
+                }, mode.handoffMillis()));
+            } finally {
+                redisson.shutdown();
+            }
+        }
+        return results;
+    }
+
+    /** dlock's reader-writer lock as the scenario needs it: each thread keeps the handle it took. */
+    private static SharedCache.ReadWriteLock dlock(io.github.dlock.DistributedReadWriteLock rw) {
+        ThreadLocal<LockHandle> held = new ThreadLocal<>();
+        return new SharedCache.ReadWriteLock() {
+            @Override
+            public void lockRead() throws InterruptedException {
+                held.set(rw.readLock().acquire());
+            }
+
+            @Override
+            public void unlockRead() {
+                held.get().release();
+            }
+
+            @Override
+            public void lockWrite() throws InterruptedException {
+                held.set(rw.writeLock().acquire());
+            }
+
+            @Override
+            public void unlockWrite() {
+                held.get().release();
+            }
+        };
+    }
+
+    /** Handoff through Redisson's {@code RLock}; shuts {@code redisson} down. */
+    private static Handoff.Samples redissonHandoff(Mode mode, RedissonClient redisson) throws Exception {
         try {
             RLock lock = redisson.getLock("handoff-" + UUID.randomUUID());
-            samples.put("Redisson redis", Handoff.measure(8, mode.handoffMillis(), i -> new Handoff.Lock() {
+            return Handoff.measure(8, mode.handoffMillis(), i -> new Handoff.Lock() {
                 @Override
                 public void lock() {
                     lock.lock();
@@ -148,11 +240,10 @@ public final class BenchMain {
                 public void unlock() {
                     lock.unlock();
                 }
-            }));
+            });
         } finally {
             redisson.shutdown();
         }
-        return samples;
     }
 
     private static Handoff.Lock dlock(DistributedLock lock) {

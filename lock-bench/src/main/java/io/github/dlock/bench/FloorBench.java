@@ -11,7 +11,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -24,13 +26,17 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisCluster;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * The physical floor beside {@link UncontendedBench}: the same store protocol done raw, one
  * connection (or file) per thread. NIO: {@code FileChannel.lock()} + {@code release()}. Redis:
  * the two EVALSHAs a dlock mutex runs. Redlock: the same on three servers, pipelined so the
- * servers work in parallel. PostgreSQL: {@code pg_try_advisory_lock} + {@code pg_advisory_unlock}.
+ * servers work in parallel. Cluster: the two EVALSHAs on a plain connection to the master that
+ * serves the name's slot (no routing at all). PostgreSQL: {@code pg_try_advisory_lock} + {@code pg_advisory_unlock}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -39,7 +45,7 @@ public class FloorBench {
     /** One thread's raw connection(s) to the store. */
     @State(Scope.Thread)
     public static class Raw {
-        @Param({Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES})
+        @Param({Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES, Targets.CLUSTER})
         public String backend;
 
         private final String name = UUID.randomUUID().toString();
@@ -57,6 +63,7 @@ public class FloorBench {
                         StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
                 case Targets.REDIS -> connectRedis(Targets.redisUrl());
                 case Targets.REDLOCK -> connectRedis(Targets.redlockUrl());
+                case Targets.CLUSTER -> connectSlotMaster(Targets.clusterUrl());
                 case Targets.POSTGRES -> {
                     URI u = URI.create(Targets.postgresUrl());
                     String user = u.getUserInfo() == null ? null : u.getUserInfo().split(":", 2)[0];
@@ -80,6 +87,19 @@ public class FloorBench {
             }
         }
 
+        /** A plain connection to the master serving this thread's floor keys, found once through the slot map. */
+        private void connectSlotMaster(String url) {
+            Set<HostAndPort> seeds = new HashSet<>();
+            for (URI seed : Targets.redisServers(url)) seeds.add(new HostAndPort(seed.getHost(), seed.getPort()));
+            HostAndPort master;
+            try (JedisCluster cluster = new JedisCluster(seeds); redis.clients.jedis.Connection c = cluster.getConnectionFromSlot(JedisClusterCRC16.getSlot(RedisFloor.key(name)))) {
+                master = c.getHostAndPort();
+            }
+            Jedis j = new Jedis(master);
+            jedis.add(j);
+            redis.add(new RedisFloor(j, name));
+        }
+
         @TearDown(Level.Trial)
         public void close() throws IOException, SQLException {
             if (channel != null) channel.close();
@@ -96,7 +116,7 @@ public class FloorBench {
                 held.release();
                 return held.isValid();
             }
-            case Targets.REDIS -> raw.redis.get(0).cycle();
+            case Targets.REDIS, Targets.CLUSTER -> raw.redis.get(0).cycle();
             case Targets.REDLOCK -> RedisFloor.cycle(raw.redis);
             default -> {
                 boolean got;

@@ -24,7 +24,7 @@ import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 
 /**
- * dlock against Redisson on the same Redis server, uncontended: mutex ({@code RLock}),
+ * dlock against Redisson on the same Redis server (or the same Redis Cluster), uncontended: mutex ({@code RLock}),
  * reader-writer write side ({@code RReadWriteLock}) and semaphore ({@code RSemaphore}), each
  * thread on names of its own. Both libraries renew leases in the background (Redisson's watchdog).
  */
@@ -32,16 +32,19 @@ import org.redisson.config.Config;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class RedisKindsBench {
 
-    /** Both clients, opened once per trial. */
+    /** Both clients, opened once per trial, on one server or on the cluster. */
     @State(Scope.Benchmark)
     public static class Clients {
+        @Param({Targets.REDIS, Targets.CLUSTER})
+        public String backend;
         LockProvider dlock;
         RedissonClient redisson;
 
         @Setup(Level.Trial)
         public void open() {
-            dlock = LockProvider.open(Targets.redisUrl() + "?prefix=bench");
-            redisson = redisson(Targets.redisUrl());
+            boolean cluster = Targets.CLUSTER.equals(backend);
+            dlock = Targets.open(backend, null);
+            redisson = cluster ? redissonCluster(Targets.clusterUrl()) : redisson(Targets.redisUrl());
         }
 
         @TearDown(Level.Trial)
@@ -55,6 +58,13 @@ public class RedisKindsBench {
         URI server = Targets.redisServers(redisUrl).get(0);
         Config config = new Config();
         config.useSingleServer().setAddress("redis://" + server.getHost() + ":" + server.getPort());
+        return Redisson.create(config);
+    }
+
+    static RedissonClient redissonCluster(String clusterUrl) {
+        Config config = new Config();
+        var servers = config.useClusterServers();
+        for (URI seed : Targets.redisServers(clusterUrl)) servers.addNodeAddress("redis://" + seed.getHost() + ":" + seed.getPort());
         return Redisson.create(config);
     }
 

@@ -17,16 +17,19 @@ import org.knowm.xchart.CategoryChartBuilder;
  * ({@code lock-bench/analysis.md}) is appended, so regenerating keeps the explanations.
  */
 final class Report {
-    private static final List<String> BACKENDS = List.of(Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES);
-    private static final Map<String, Double> FLOOR_TARGETS = Map.of(Targets.FILE, 0.5, Targets.REDIS, 0.8, Targets.POSTGRES, 0.8);
+    private static final List<String> BACKENDS = List.of(Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES, Targets.CLUSTER);
+    private static final Map<String, Double> FLOOR_TARGETS = Map.of(Targets.FILE, 0.5, Targets.REDIS, 0.8, Targets.POSTGRES, 0.85);
 
     private final BenchMain.Mode mode;
     private final Map<String, List<double[]>> rounds;
     private final Map<String, Handoff.Samples> handoffs;
     private final List<RenewalCost.Result> renewals;
+    private final Map<String, SharedCache.Result> caches;
 
     /** {@code rounds}: per pair and thread count ({@link BenchMain#key}), per round {ours, peer, ours B/op, peer B/op}. */
-    Report(BenchMain.Mode mode, Map<String, List<double[]>> rounds, Map<String, Handoff.Samples> handoffs, List<RenewalCost.Result> renewals) {
+    Report(BenchMain.Mode mode, Map<String, List<double[]>> rounds, Map<String, Handoff.Samples> handoffs, List<RenewalCost.Result> renewals,
+            Map<String, SharedCache.Result> caches) {
+        this.caches = caches;
         this.mode = mode;
         this.rounds = rounds;
         this.handoffs = handoffs;
@@ -86,6 +89,7 @@ final class Report {
         uncontended(md);
         redisson(md);
         handoff(md);
+        sharedCache(md);
         renewal(md);
         Path analysis = Path.of(System.getProperty("dlock.bench.analysis", "lock-bench/analysis.md"));
         if (Files.exists(analysis)) md.append(Files.readString(analysis));
@@ -115,6 +119,17 @@ final class Report {
             md.append(String.format(Locale.ROOT, "| redis handoff p50 ≤ Redisson's (%.3f ms) | %.3f ms | %s |%n", theirs.percentileMillis(0.5), p50,
                     met(p50 <= theirs.percentileMillis(0.5))));
         }
+        SharedCache.Result dlockCache = caches.get("dlock redis");
+        SharedCache.Result redissonCache = caches.get("Redisson redis");
+        if (dlockCache != null && redissonCache != null) {
+            double ratio = dlockCache.readsPerSecond() / redissonCache.readsPerSecond();
+            md.append(String.format(Locale.ROOT, "| shared cache on Redis: reads ≥ 2 × Redisson's RReadWriteLock | %.2f × | %s |%n", ratio, met(ratio >= 2)));
+        }
+        caches.forEach((name, r) -> {
+            if (!name.startsWith("dlock")) return;
+            double p99 = r.writerWaits().percentileMillis(0.99);
+            md.append(String.format(Locale.ROOT, "| shared cache, %s: writer wait p99 ≤ 5 ms | %.3f ms | %s |%n", name.substring(6), p99, met(p99 <= 5)));
+        });
         md.append('\n');
     }
 
@@ -126,15 +141,17 @@ final class Report {
         md.append("## Uncontended acquire + release\n\n");
         md.append("Each thread locks a name of its own. Floor: the same protocol done raw on one connection (or file) per thread — ");
         md.append("NIO `FileChannel.lock()` + `release()`; Jedis with the same two EVALSHAs; the same on three servers, pipelined; ");
-        md.append("JDBC `pg_try_advisory_lock` + `pg_advisory_unlock`. Allocation from JMH's `-prof gc` (`gc.alloc.rate.norm`).\n\n");
+        md.append("JDBC `pg_try_advisory_lock` + `pg_advisory_unlock`; on the cluster (3 masters), the two EVALSHAs on a plain connection to the ");
+        md.append("master of the name's slot. Allocation from JMH's `-prof gc` (`gc.alloc.rate.norm`).\n\n");
         pairTable(md, "backend", "floor", BACKENDS);
     }
 
     private void redisson(StringBuilder md) {
         md.append("## Redis: dlock vs Redisson (same server, uncontended)\n\n");
         md.append("Mutex (`RLock`), reader-writer write side (`RReadWriteLock`), semaphore of 3 (`RSemaphore`); each thread on names of its own; ");
-        md.append("both libraries keep leases renewed in the background.\n\n");
-        pairTable(md, "kind", "Redisson", List.of("Mutex", "WriteLock", "Semaphore"));
+        md.append("both libraries keep leases renewed in the background. Cluster mutex: both on the same Redis Cluster of 3 masters ");
+        md.append("(`redis-cluster://` against Redisson's `useClusterServers`).\n\n");
+        pairTable(md, "kind", "Redisson", List.of("Mutex", "WriteLock", "Semaphore", "Cluster mutex"));
     }
 
     /** One row per pair label and thread count: both sides' ops/s, the ratio with its range, both sides' allocation. */
@@ -159,6 +176,21 @@ final class Report {
         md.append('\n');
     }
 
+    private void sharedCache(StringBuilder md) {
+        if (caches.isEmpty()) return;
+        md.append("## Shared cache: ").append(SharedCache.READERS).append(" readers + 1 writer refreshing every ")
+                .append(SharedCache.REFRESH_MILLIS).append(" ms, one reader-writer lock\n\n");
+        md.append("Readers loop (read lock, check the cache, release); the writer's wait is from asking for the write lock to having it. ");
+        md.append("A read overlapping a refresh fails the run. Redisson: `RReadWriteLock` on the same Redis or cluster.\n\n");
+        md.append("| library, store | reads / s | refreshes | writer wait p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|\n");
+        caches.forEach((name, r) -> {
+            long[] w = r.writerWaits().sorted();
+            md.append(String.format(Locale.ROOT, "| %s | %,.0f | %,d | %.3f | %.3f | %.3f |%n", name, r.readsPerSecond(), r.refreshes(),
+                    r.writerWaits().percentileMillis(0.5), r.writerWaits().percentileMillis(0.99), w.length == 0 ? Double.NaN : w[w.length - 1] / 1e6));
+        });
+        md.append('\n');
+    }
+
     private void renewal(StringBuilder md) {
         md.append("## Lease renewal: 10,000 held leases (lease 3 s, renewed every 1 s)\n\n");
         md.append("| store | servers | intervals | round trips / interval | client CPU ms / interval | server EVALSHA / interval | server CPU ms / interval |\n");
@@ -176,10 +208,11 @@ final class Report {
                 .xAxisTitle("").yAxisTitle("ratio").build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         chart.getStyler().setYAxisMin(0.0);
-        List<String> categories = List.of("file / NIO", "redis / Jedis", "redlock / Jedis ×3", "postgres / JDBC", "redis / Redisson");
+        List<String> categories = List.of("file / NIO", "redis / Jedis", "redlock / Jedis ×3", "postgres / JDBC", "cluster / Jedis",
+                "redis / Redisson", "cluster / Redisson");
         for (int threads : BenchMain.THREADS) {
             List<Double> values = List.of(ratio(Targets.FILE, threads), ratio(Targets.REDIS, threads), ratio(Targets.REDLOCK, threads),
-                    ratio(Targets.POSTGRES, threads), ratio("Mutex", threads));
+                    ratio(Targets.POSTGRES, threads), ratio(Targets.CLUSTER, threads), ratio("Mutex", threads), ratio("Cluster mutex", threads));
             chart.addSeries(threads + (threads == 1 ? " thread" : " threads"), categories, values.stream().map(v -> v.isNaN() ? 0 : v).toList());
         }
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);

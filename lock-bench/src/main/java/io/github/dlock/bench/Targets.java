@@ -12,6 +12,7 @@ import java.util.List;
 /**
  * The stores under benchmark, from the environment {@code run.sh} sets: {@code DLOCK_REDIS_URL}
  * (default the loopback server), {@code DLOCK_REDLOCK_URL} (three servers, started by run.sh),
+ * {@code DLOCK_CLUSTER_URL} (a Redis Cluster of three masters, started by run.sh),
  * {@code DLOCK_POSTGRES_URL} (default the loopback {@code test} database), and a fresh temporary
  * directory for the file backend.
  */
@@ -20,6 +21,7 @@ final class Targets {
     static final String REDIS = "redis";
     static final String REDLOCK = "redlock";
     static final String POSTGRES = "postgres";
+    static final String CLUSTER = "cluster";
 
     private Targets() {}
 
@@ -30,6 +32,12 @@ final class Targets {
     static String redlockUrl() {
         String url = System.getenv("DLOCK_REDLOCK_URL");
         if (url == null || url.isBlank()) throw new IllegalStateException("DLOCK_REDLOCK_URL is not set: start the benchmarks with lock-bench/run.sh");
+        return url;
+    }
+
+    static String clusterUrl() {
+        String url = System.getenv("DLOCK_CLUSTER_URL");
+        if (url == null || url.isBlank()) throw new IllegalStateException("DLOCK_CLUSTER_URL is not set: start the benchmarks with lock-bench/run.sh");
         return url;
     }
 
@@ -44,6 +52,7 @@ final class Targets {
             case REDIS -> LockProvider.open(redisUrl() + "?prefix=bench");
             case REDLOCK -> LockProvider.open(redlockUrl() + "?prefix=bench");
             case POSTGRES -> LockProvider.open(postgresUrl() + "?prefix=bench");
+            case CLUSTER -> LockProvider.open(clusterUrl() + "?prefix=bench");
             default -> throw new IllegalArgumentException("unknown backend: " + backend);
         };
     }
@@ -56,7 +65,7 @@ final class Targets {
         }
     }
 
-    /** host:port pairs of a {@code redis://h1:p1,h2:p2} URL. */
+    /** host:port pairs of a {@code redis://h1:p1,h2:p2} (or {@code redis-cluster://}) URL. */
     static List<URI> redisServers(String url) {
         String rest = url.substring(url.indexOf("://") + 3);
         int query = rest.indexOf('?');

@@ -23,7 +23,7 @@ public class UncontendedBench {
     /** One provider per trial, shared by the benchmark threads. */
     @State(Scope.Benchmark)
     public static class Store {
-        @Param({Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES})
+        @Param({Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES, Targets.CLUSTER})
         public String backend;
         LockProvider provider;
 

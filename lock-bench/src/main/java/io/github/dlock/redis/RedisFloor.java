@@ -21,13 +21,18 @@ public final class RedisFloor {
         this.jedis = jedis;
         jedis.scriptLoad(RedisScripts.ACQUIRE_MUTEX.text);
         jedis.scriptLoad(RedisScripts.RELEASE_KEY.text);
-        byte[] key = bytes("floor:{" + name + "}");
+        byte[] key = bytes(key(name));
         byte[] fence = bytes("floor:{" + name + "}:fence");
         byte[] token = bytes("floor-owner#" + name);
         this.acquireKeys = List.of(key, fence);
         this.acquireArgs = List.of(token, bytes("30000"));
         this.releaseKeys = List.of(key);
         this.releaseArgs = List.of(token, bytes("floor:{" + name + "}:released"));
+    }
+
+    /** The floor's lock key for {@code name}; its fence and release channel share its hash tag (one cluster slot). */
+    public static String key(String name) {
+        return "floor:{" + name + "}";
     }
 
     /** One acquire + release, as two round trips. */
