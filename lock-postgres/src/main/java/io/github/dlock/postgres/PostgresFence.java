@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Guarantees: tokens never repeat or go back across backend crashes, immediate shutdowns and
- * restarts, whatever {@code synchronous_commit} is (the epoch commit sets it on for itself). After
+ * restarts, whatever {@code synchronous_commit} is: the epoch commit sets it on for itself, and
+ * with a logged counter every drawing transaction does too ({@code set_config(..., true)} in
+ * the drawing expression: a logged sequence is only as durable as the commit that follows its
+ * WAL record; in a caller's transaction this makes that transaction's commit synchronous). After
  * promotion of a replica they keep rising if the replica had the latest epoch (synchronous
  * replication), or otherwise if the new primary's clock is ahead of the second in which the last
  * lost epoch began (epochs follow the server clock; failover takes longer than that). Counter
@@ -41,8 +44,20 @@ import org.slf4j.LoggerFactory;
  * alter) the same scheme runs on a logged sequence: correct, but an acquisition then waits for a
  * WAL flush every 32 values, as before.
  *
- * <p>Thread safety: stateless apart from the identifiers; every method runs on the connection
- * it is given, on the caller's thread.
+ * <p>Starting an epoch is bounded: each of its transactions runs with {@code lock_timeout} and
+ * {@code statement_timeout} set to the provider's {@code timeout}, so a stalled server or a
+ * session that keeps the epoch row locked fails the acquisition (which gives its lock back)
+ * instead of hanging it. A failure on the lent connection is reported as an
+ * {@link EpochFailure}, which says nothing about the holder's own connection. An interrupt
+ * of the acquiring thread while the epoch waits for the row takes effect when that wait ends
+ * (at most the provider's {@code timeout}).
+ *
+ * <p>Identifiers are always double-quoted in SQL (they are validated lower-case names, so quoting
+ * changes nothing but lets reserved words such as {@code select} work).
+ *
+ * <p>Thread safety: immutable apart from whether the counter is logged (found once, by
+ * {@link #create}, before any draw); every method runs on the connection it is given, on the
+ * caller's thread.
  */
 final class PostgresFence {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresFence.class);
@@ -58,17 +73,43 @@ final class PostgresFence {
     private static final long MAX_EPOCH = Long.MAX_VALUE >>> COUNTER_BITS;
     private static final int MAX_DRAWS = 5;
     private static final String UNDEFINED_TABLE = "42P01";
-    private static final String SYNTAX_ERROR = "42601";
 
     private final String sequence;
-    private final String epochTable;
-    private final String nextval;
+    private final String sequenceSql;
+    private final String epochTableSql;
+    private final long timeoutMs;
+    /** The drawing expression; the synchronous-commit form once {@link #create} found the counter logged. */
+    private volatile String nextval;
 
-    /** @param sequence a validated identifier ({@code name} or {@code schema.name}) */
-    PostgresFence(String sequence) {
+    /**
+     * @param sequence a validated identifier ({@code name} or {@code schema.name}, lower case)
+     * @param timeout bounds each statement of a new epoch ({@code lock_timeout}, {@code statement_timeout})
+     */
+    PostgresFence(String sequence, java.time.Duration timeout) {
         this.sequence = sequence;
-        this.epochTable = sequence + "_epoch";
-        this.nextval = "nextval('" + sequence + "')";
+        this.sequenceSql = quoted(sequence);
+        this.epochTableSql = quoted(sequence + "_epoch");
+        this.timeoutMs = Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        this.nextval = "nextval('" + sequenceSql + "')";
+    }
+
+    /** {@code a.b} as {@code "a"."b"}: the identifier validation allows no double quotes, so none are escaped. */
+    static String quoted(String identifier) {
+        StringBuilder b = new StringBuilder();
+        for (String part : identifier.split("\\.", -1)) {
+            if (b.length() > 0) b.append('.');
+            b.append('"').append(part).append('"');
+        }
+        return b.toString();
+    }
+
+    /** A failure to start a new epoch on a lent connection: the lock holder's own connection is fine. */
+    static final class EpochFailure extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        EpochFailure(String reason, Throwable cause) {
+            super(reason, (String) null, cause);
+        }
     }
 
     /** The counter's name (the builder's {@code sequence}). */
@@ -92,7 +133,9 @@ final class PostgresFence {
      * lock, until a token comes.
      *
      * @param epochConnection supplies an auto-commit connection for {@link #newEpoch} and takes it back
-     * @throws SQLException if drawing or starting the epoch failed; the caller gives the lock back
+     * @throws EpochFailure if the epoch could not be started (on the lent connection); the caller
+     *     gives the lock back on {@code holder}, which is still usable
+     * @throws SQLException if drawing again on {@code holder} failed; the caller gives the lock back
      */
     long checked(long drawn, Connection holder, EpochConnection epochConnection) throws SQLException {
         for (int draws = 1; drawn != 0 && !isToken(drawn); draws++) {
@@ -100,7 +143,12 @@ final class PostgresFence {
                 throw new SQLException("fencing counter " + sequence + " kept yielding values outside its epoch (" + drawn
                         + "): is something else resetting it?");
             }
-            epochConnection.run(this::newEpoch);
+            try {
+                epochConnection.run(this::newEpoch);
+            } catch (SQLException e) {
+                throw new EpochFailure("could not start a new fencing epoch for " + sequence + " (the counter yielded " + drawn + "): "
+                        + e.getMessage(), e);
+            }
             try (PreparedStatement ps = holder.prepareStatement("SELECT " + nextval); ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 drawn = rs.getLong(1);
@@ -121,34 +169,51 @@ final class PostgresFence {
 
     /**
      * Creates the epoch table (one row, epoch 0) and the unlogged counter if absent; converts a
-     * logged counter from an earlier version to unlogged when allowed. Idempotent, safe to race.
+     * logged counter from an earlier version to unlogged when allowed, restarting it in the same
+     * transaction (so the value crash recovery resets it to reads as reset, and the next draw
+     * starts a new epoch). Idempotent, safe to race.
      */
     void create(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS " + epochTable + " (one boolean PRIMARY KEY DEFAULT true CHECK (one), epoch bigint NOT NULL)");
-            s.execute("INSERT INTO " + epochTable + " (epoch) VALUES (0) ON CONFLICT DO NOTHING");
-            try {
-                s.execute("CREATE UNLOGGED SEQUENCE IF NOT EXISTS " + sequence);
-            } catch (SQLException e) {
-                if (!SYNTAX_ERROR.equals(e.getSQLState())) throw e;
+            s.execute("CREATE TABLE IF NOT EXISTS " + epochTableSql + " (one boolean PRIMARY KEY DEFAULT true CHECK (one), epoch bigint NOT NULL)");
+            s.execute("INSERT INTO " + epochTableSql + " (epoch) VALUES (0) ON CONFLICT DO NOTHING");
+            if (c.getMetaData().getDatabaseMajorVersion() < 15) {
                 LOG.info("PostgreSQL before 15 has no unlogged sequences: fencing counter {} is logged, so acquisitions wait for WAL flushes", sequence);
-                s.execute("CREATE SEQUENCE IF NOT EXISTS " + sequence);
+                s.execute("CREATE SEQUENCE IF NOT EXISTS " + sequenceSql);
+                logged();
                 return;
             }
+            s.execute("CREATE UNLOGGED SEQUENCE IF NOT EXISTS " + sequenceSql);
             String persistence;
-            try (ResultSet rs = s.executeQuery("SELECT relpersistence FROM pg_class WHERE oid = '" + sequence + "'::regclass")) {
+            try (ResultSet rs = s.executeQuery("SELECT relpersistence FROM pg_class WHERE oid = '" + sequenceSql + "'::regclass")) {
                 rs.next();
                 persistence = rs.getString(1);
             }
             if ("p".equals(persistence)) {
+                // SET UNLOGGED copies the counter's current value into the init fork, to which crash
+                // recovery resets it: a value inside a durable epoch, which would be handed out again.
+                // Restarted first (in the same transaction), the reset value reads as reset.
+                boolean autoCommit = c.getAutoCommit();
+                c.setAutoCommit(false);
                 try {
-                    s.execute("ALTER SEQUENCE " + sequence + " SET UNLOGGED");
+                    s.execute("ALTER SEQUENCE " + sequenceSql + " RESTART");
+                    s.execute("ALTER SEQUENCE " + sequenceSql + " SET UNLOGGED");
+                    c.commit();
                 } catch (SQLException e) {
+                    c.rollback();
                     LOG.warn("Fencing counter {} is a logged sequence and could not be made unlogged ({}): tokens stay correct, "
                             + "but acquisitions wait for WAL flushes", sequence, e.getMessage());
+                    logged();
+                } finally {
+                    c.setAutoCommit(autoCommit);
                 }
             }
         }
+    }
+
+    /** The counter is logged: each drawing transaction commits synchronously (see the class comment). */
+    private void logged() {
+        nextval = "(CASE WHEN set_config('synchronous_commit', 'on', true) = 'on' THEN nextval('" + sequenceSql + "') END)";
     }
 
     /**
@@ -164,6 +229,7 @@ final class PostgresFence {
     void newEpoch(Connection c) throws SQLException {
         c.setAutoCommit(false);
         try (Statement s = c.createStatement()) {
+            bounded(s);
             s.execute("SET LOCAL synchronous_commit = on");
             long durable = durableEpochForUpdate(s);
             long counter = counter(s);
@@ -176,37 +242,44 @@ final class PostgresFence {
                     seconds = rs.getLong(1);
                 }
                 long next = Math.max(Math.max(durable + 1, (counter >>> COUNTER_BITS) + 1), seconds);
-                if (next > MAX_EPOCH) throw new SQLException("fencing epochs of " + epochTable + " are exhausted (" + durable + ")");
-                s.execute("UPDATE " + epochTable + " SET epoch = " + next);
+                if (next > MAX_EPOCH) throw new SQLException("fencing epochs of " + sequence + "_epoch are exhausted (" + durable + ")");
+                s.execute("UPDATE " + epochTableSql + " SET epoch = " + next);
                 c.commit(); // flushed: from here on no later epoch can be lower
                 LOG.info("Fencing tokens of {} continue in epoch {} (the counter was at {})", sequence, next, counter);
             }
+            bounded(s);
             long current = durableEpochForUpdate(s);
             if (counter(s) < current << COUNTER_BITS) {
-                try (ResultSet rs = s.executeQuery("SELECT setval('" + sequence + "', " + (current << COUNTER_BITS) + ")")) {
+                try (ResultSet rs = s.executeQuery("SELECT setval('" + sequenceSql + "', " + (current << COUNTER_BITS) + ")")) {
                     rs.next();
                 }
             }
             c.commit();
         } catch (SQLException e) {
             if (e.getSQLState() != null && e.getSQLState().equals(UNDEFINED_TABLE)) {
-                throw new SQLException("fencing epoch table " + epochTable + " is missing: " + e.getMessage(), e.getSQLState(), e);
+                throw new SQLException("fencing epoch table " + sequence + "_epoch is missing: " + e.getMessage(), e.getSQLState(), e);
             }
             throw e;
         }
         c.setAutoCommit(true);
     }
 
+    /** Bounds the statements of the transaction just begun by the provider's timeout. */
+    private void bounded(Statement s) throws SQLException {
+        s.execute("SET LOCAL lock_timeout = " + timeoutMs);
+        s.execute("SET LOCAL statement_timeout = " + timeoutMs);
+    }
+
     private long durableEpochForUpdate(Statement s) throws SQLException {
-        try (ResultSet rs = s.executeQuery("SELECT epoch FROM " + epochTable + " FOR UPDATE")) {
-            if (!rs.next()) throw new SQLException("fencing epoch table " + epochTable + " has no row");
+        try (ResultSet rs = s.executeQuery("SELECT epoch FROM " + epochTableSql + " FOR UPDATE")) {
+            if (!rs.next()) throw new SQLException("fencing epoch table " + sequence + "_epoch has no row");
             return rs.getLong(1);
         }
     }
 
     /** The counter's last value: what a reset sequence or one near its limit shows. */
     private long counter(Statement s) throws SQLException {
-        try (ResultSet rs = s.executeQuery("SELECT last_value FROM " + sequence)) {
+        try (ResultSet rs = s.executeQuery("SELECT last_value FROM " + sequenceSql)) {
             rs.next();
             return rs.getLong(1);
         }

@@ -109,7 +109,7 @@ public final class PostgresLockProvider implements LockProvider {
         }
         this.transactional = b.transactionPooling;
         // the provider's own pool already has prepareThreshold=0; a caller's connections get it when borrowed
-        this.connections = new PostgresConnections(dataSource, ownPool != null, b.poolSize, new PostgresFence(b.sequence),
+        this.connections = new PostgresConnections(dataSource, ownPool != null, b.poolSize, new PostgresFence(b.sequence, b.timeout),
                 b.transactionPooling && b.dataSource != null, b.timeout);
         int probeTimeout = (int) Math.max(1, Math.min(5, b.keepAlive.toSeconds()));
         // Connection budget (poolSize P): shared sessions P/2 (session mode), the listener, and

@@ -124,11 +124,18 @@ final class SessionLocking implements AdvisoryLocking {
      * connection failed, dies: its locks are reported lost, never silently kept.
      *
      * @throws SessionGone if the session's connection is gone
+     * @throws InterruptedException if an interrupt ended the borrow of a connection for a new
+     *     fencing epoch (the lock was given back; the session is fine)
      */
-    private long tryLock(PostgresSession session, Advisory lock) {
+    private long tryLock(PostgresSession session, Advisory lock) throws InterruptedException {
         try {
             return session.tryLock(lock);
         } catch (SQLException e) {
+            if (e instanceof PostgresFence.EpochFailure && Thread.interrupted()) {
+                InterruptedException interrupted = new InterruptedException("interrupted while starting a new fencing epoch");
+                interrupted.initCause(e);
+                throw interrupted;
+            }
             if (PostgresConnections.isConnectionFailure(e)) {
                 if (session.isMultiplexed()) dropShared(session, "its database session ended: " + e.getMessage());
                 throw new SessionGone(e);
@@ -180,6 +187,9 @@ final class SessionLocking implements AdvisoryLocking {
         long token;
         try {
             token = tryLock(target, lock);
+        } catch (InterruptedException e) { // the lock is granted already: keep it where it is, and the interrupt
+            Thread.currentThread().interrupt();
+            return hold(acquirer, waited, lock, waitedToken);
         } catch (RuntimeException e) { // SessionGone or a statement error: keep the lock where it is
             return hold(acquirer, waited, lock, waitedToken);
         } finally {
