@@ -89,20 +89,58 @@ public final class Arguments {
     }
 
     /**
-     * {@code url} with its user-info and any {@code password=} query value masked, safe for
-     * messages and logs.
+     * {@code url} masked for messages and logs: everything between {@code ://} and the last
+     * {@code @} (user-info, also when an unencoded {@code /}, {@code ?} or {@code #} in the
+     * password moved it out of the parsed authority; a user name before a {@code :} stays), and
+     * the value, up to the next {@code &} or {@code #}, of every query option whose name,
+     * percent-decoded and in any case, ends in {@code password}, {@code pass} or {@code pwd}
+     * ({@code password=}, {@code sentinelPassword=}, {@code sentinel%50assword=}).
      */
     public static String redactUrl(String url) {
         if (url == null) return "null";
-        String masked = url.replaceAll("(?i)([?&;](password|pass|pwd)=)[^&;]*", "$1***");
+        String masked = maskPasswordOptions(url);
         int scheme = masked.indexOf("://");
-        int authorityEnd = scheme + 3;
-        while (authorityEnd < masked.length() && "/?#".indexOf(masked.charAt(authorityEnd)) < 0) authorityEnd++;
-        int at = scheme < 0 ? -1 : masked.lastIndexOf('@', authorityEnd - 1);
-        if (scheme < 0 || at < scheme) return masked;
+        int at = masked.lastIndexOf('@');
+        if (scheme < 0 || at < scheme + 3) return masked;
         String userInfo = masked.substring(scheme + 3, at);
         int colon = userInfo.indexOf(':');
-        String shown = colon < 0 ? "***" : userInfo.substring(0, colon) + ":***";
+        boolean plainUser = colon > 0 && userInfo.substring(0, colon).chars().noneMatch(ch -> "/?#&=".indexOf(ch) >= 0);
+        String shown = plainUser ? userInfo.substring(0, colon) + ":***" : "***";
         return masked.substring(0, scheme + 3) + shown + masked.substring(at);
+    }
+
+    private static String maskPasswordOptions(String url) {
+        StringBuilder out = new StringBuilder(url.length());
+        int i = 0;
+        int query = url.indexOf('?');
+        if (query < 0) return url;
+        out.append(url, 0, query + 1);
+        i = query + 1;
+        while (i < url.length()) {
+            int end = i;
+            while (end < url.length() && url.charAt(end) != '&' && url.charAt(end) != '#') end++;
+            String pair = url.substring(i, end);
+            int eq = pair.indexOf('=');
+            if (eq > 0 && isPasswordName(pair.substring(0, eq))) out.append(pair, 0, eq + 1).append("***");
+            else out.append(pair);
+            if (end < url.length()) out.append(url.charAt(end));
+            if (end < url.length() && url.charAt(end) == '#') {
+                out.append(url, end + 1, url.length());
+                break;
+            }
+            i = end + 1;
+        }
+        return out.toString();
+    }
+
+    private static boolean isPasswordName(String rawName) {
+        String name;
+        try {
+            name = java.net.URLDecoder.decode(rawName.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            name = rawName;
+        }
+        name = name.toLowerCase(java.util.Locale.ROOT);
+        return name.endsWith("password") || name.endsWith("pass") || name.endsWith("pwd");
     }
 }

@@ -66,6 +66,22 @@ public class LeaseRenewer<T extends HeldLock> implements AutoCloseable {
     public interface Batch<T> {
         Map<T, Outcome> renew(Collection<T> locks, Duration lease);
 
+        /**
+         * As {@link #renew(Collection, Duration)}, reporting outcomes to {@code settled} as they
+         * become known, before this returns (a backend that asks several servers in parallel
+         * reports each server's part when it arrives, so a stalled server does not hold back
+         * the deadlines of the locks the others renewed). {@code settled} may be called from
+         * several threads at once, at most once per lock; a lock never reported counts as
+         * {@link Outcome#FAILED}. The default reports the whole result at the end.
+         *
+         * @param locks the locks to renew
+         * @param lease the lease, from now
+         * @param settled receives each lock's outcome; must not block
+         */
+        default void renew(Collection<T> locks, Duration lease, java.util.function.BiConsumer<T, Outcome> settled) {
+            renew(locks, lease).forEach(settled);
+        }
+
         /** How many round trips to the store one {@link #renew} call makes (e.g. one per server); reported to listeners. */
         default int roundTrips() {
             return 1;
@@ -192,20 +208,23 @@ public class LeaseRenewer<T extends HeldLock> implements AutoCloseable {
         List<T> due = new ArrayList<>(entries.keySet());
         if (due.isEmpty()) return;
         long sent = ticker.read();
-        Map<T, Outcome> outcomes;
+        long validUntil = sent + validityNanos();
+        Map<T, Outcome> outcomes = new ConcurrentHashMap<>();
         try {
-            outcomes = batch.renew(due, Duration.ofNanos(leaseNanos));
+            // applied as they arrive: a lock renewed by a server that answered is safe from its
+            // old deadline even while another server's part is still outstanding
+            batch.renew(due, Duration.ofNanos(leaseNanos), (lock, outcome) -> {
+                outcomes.put(lock, outcome);
+                Entry entry = entries.get(lock);
+                if (entry != null) apply(entry, outcome, validUntil);
+            });
         } catch (RuntimeException e) {
             LOG.warn("Lease renewal of {} locks failed; will retry", due.size(), e);
-            outcomes = Map.of();
         }
         int failures = 0;
         for (T lock : due) {
-            Entry entry = entries.get(lock);
-            if (entry == null) continue; // released meanwhile
-            Outcome outcome = outcomes.getOrDefault(lock, Outcome.FAILED);
-            if (outcome == Outcome.FAILED) failures++;
-            apply(entry, outcome, sent + validityNanos());
+            if (entries.get(lock) == null) continue; // released meanwhile
+            if (outcomes.getOrDefault(lock, Outcome.FAILED) == Outcome.FAILED) failures++;
         }
         ProviderRuntime report = events;
         if (report != null) report.renewalRound(due.size(), batch.roundTrips(), failures);

@@ -13,7 +13,12 @@ class ArgumentsTest {
         assertEquals("redis://user:***@host:6379/0", Arguments.redactUrl("redis://user:pa:ss@host:6379/0"));
         assertEquals("redis://***@host", Arguments.redactUrl("redis://token@host"));
         assertEquals("postgresql://host/db?user=a&password=***", Arguments.redactUrl("postgresql://host/db?user=a&password=xyz"));
-        assertEquals("redis://h1:1,h2:2/0?x=a@b", Arguments.redactUrl("redis://h1:1,h2:2/0?x=a@b"));
+        assertEquals("redis://h1:***@b", Arguments.redactUrl("redis://h1:1,h2:2/0?x=a@b")); // an '@' anywhere may end a password: masked to it
+        assertEquals("redis://user:***@127.0.0.1:6379", Arguments.redactUrl("redis://user:s3cr/etPW@127.0.0.1:6379"));
+        assertEquals("redis://h?sentinelPassword=***", Arguments.redactUrl("redis://h?sentinelPassword=s3cr;etPW"));
+        assertEquals("redis://h?sentinel%50assword=***&x=1#m", Arguments.redactUrl("redis://h?sentinel%50assword=s3cret&x=1#m"));
+        assertEquals("redis-sentinel://s1,s2?lease=5s&sentinelPassword=***#mymaster",
+                Arguments.redactUrl("redis-sentinel://s1,s2?lease=5s&sentinelPassword=hunter2#mymaster"));
         assertEquals("file:///tmp/x", Arguments.redactUrl("file:///tmp/x"));
     }
 

@@ -161,12 +161,13 @@ final class RedisClusterNode extends RedisNode {
     private <T> T onSlot(byte[] key, boolean repeatable, Function<Connection, T> call) {
         int slot = slot(key);
         HostAndPort asking = null;
+        HostAndPort moved = null; // where the last MOVED pointed: nodes' slot maps may still disagree during a failover
         boolean retried = false;
         long end = System.nanoTime() + callTimeoutNanos;
         for (int redirects = 0; ; ) {
             Connection c = null;
             try {
-                c = asking != null ? provider.getConnection(asking) : provider.getConnectionFromSlot(slot);
+                c = asking != null ? provider.getConnection(asking) : moved != null ? provider.getConnection(moved) : provider.getConnectionFromSlot(slot);
                 if (asking != null) {
                     c.sendCommand(Protocol.Command.ASKING);
                     c.getStatusCodeReply();
@@ -176,6 +177,7 @@ final class RedisClusterNode extends RedisNode {
                 return call.apply(c);
             } catch (JedisMovedDataException e) {
                 refreshSlots();
+                moved = e.getTargetNode(); // followed as named, not through the refreshed map (which may still be stale)
                 if (++redirects > MAX_REDIRECTS) throw failure(where(c), e);
             } catch (JedisAskDataException e) {
                 asking = e.getTargetNode();
@@ -226,6 +228,16 @@ final class RedisClusterNode extends RedisNode {
 
     @Override
     List<Object> evalBatch(List<Call> calls, int replicas, long replicaTimeoutMs) {
+        return evalBatch(calls, replicas, replicaTimeoutMs, (indexes, replies) -> {});
+    }
+
+    /**
+     * As {@link #evalBatch(List, int, long)}, telling {@code partial} each master's part as soon
+     * as it is done: the indexes of its calls and the (shared) reply array, in which those
+     * indexes are filled in. Runs on the thread that ran that master's part (this one or a
+     * thread of the batch pool), before this returns; must not block.
+     */
+    List<Object> evalBatch(List<Call> calls, int replicas, long replicaTimeoutMs, java.util.function.BiConsumer<List<Integer>, Object[]> partial) {
         Map<HostAndPort, List<Integer>> byMaster = new LinkedHashMap<>();
         List<Integer> unmapped = new ArrayList<>();
         for (int i = 0; i < calls.size(); i++) {
@@ -238,9 +250,15 @@ final class RedisClusterNode extends RedisNode {
         List<Map.Entry<HostAndPort, List<Integer>>> groups = new ArrayList<>(byMaster.entrySet());
         for (int g = 1; g < groups.size(); g++) {
             Map.Entry<HostAndPort, List<Integer>> group = groups.get(g);
-            running.add(perMaster.submit(() -> onMaster(group.getKey(), group.getValue(), calls, replies, replicas, replicaTimeoutMs)));
+            running.add(perMaster.submit(() -> {
+                onMaster(group.getKey(), group.getValue(), calls, replies, replicas, replicaTimeoutMs);
+                partial.accept(group.getValue(), replies);
+            }));
         }
-        if (!groups.isEmpty()) onMaster(groups.get(0).getKey(), groups.get(0).getValue(), calls, replies, replicas, replicaTimeoutMs);
+        if (!groups.isEmpty()) {
+            onMaster(groups.get(0).getKey(), groups.get(0).getValue(), calls, replies, replicas, replicaTimeoutMs);
+            partial.accept(groups.get(0).getValue(), replies);
+        }
         for (Future<?> f : running) {
             try {
                 f.get();
@@ -256,6 +274,7 @@ final class RedisClusterNode extends RedisNode {
             }
         }
         for (int i : unmapped) replies[i] = single(calls.get(i), replicas, replicaTimeoutMs);
+        if (!unmapped.isEmpty()) partial.accept(unmapped, replies);
         List<Object> out = new ArrayList<>(calls.size());
         boolean anyAnswered = false;
         for (Object r : replies) {

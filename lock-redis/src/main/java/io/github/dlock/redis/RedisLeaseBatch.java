@@ -32,11 +32,7 @@ final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
     @Override
     public Map<RedisHeldLock, LeaseRenewer.Outcome> renew(Collection<RedisHeldLock> locks, Duration leaseDuration) {
         List<RedisHeldLock> list = new ArrayList<>(locks);
-        List<RedisNode.Call> calls = new ArrayList<>(list.size());
-        byte[] lease = Long.toString(leaseDuration.toMillis()).getBytes(StandardCharsets.US_ASCII);
-        for (RedisHeldLock lock : list) {
-            calls.add(new RedisNode.Call(lock.renewScript(), List.of(lock.holdKey), List.of(lock.token, lease)));
-        }
+        List<RedisNode.Call> calls = calls(list, leaseDuration);
         List<Quorum.Reply<List<Object>>> perServer = quorum.until(quorum.nodes(), node -> node.evalBatch(calls, replicas, replicaTimeoutMs), replies -> decided(list, replies))
                 .settle(late -> {});
         Map<RedisHeldLock, LeaseRenewer.Outcome> outcomes = new HashMap<>(list.size() * 2);
@@ -54,6 +50,41 @@ final class RedisLeaseBatch implements LeaseRenewer.Batch<RedisHeldLock> {
                     : gone > quorum.size() - lock.quorum ? LeaseRenewer.Outcome.GONE : LeaseRenewer.Outcome.FAILED);
         }
         return outcomes;
+    }
+
+    /**
+     * On a Redis Cluster (one node, each lock on one master), each master's outcomes as soon as
+     * its pipeline answered, so a stalled master holds back only its own locks' deadlines;
+     * otherwise (a quorum of servers) the whole result at the end.
+     */
+    @Override
+    public void renew(Collection<RedisHeldLock> locks, Duration leaseDuration, java.util.function.BiConsumer<RedisHeldLock, LeaseRenewer.Outcome> settled) {
+        if (quorum.size() != 1 || !(quorum.nodes().get(0) instanceof RedisClusterNode cluster)) {
+            renew(locks, leaseDuration).forEach(settled);
+            return;
+        }
+        List<RedisHeldLock> list = new ArrayList<>(locks);
+        List<RedisNode.Call> calls = calls(list, leaseDuration);
+        try {
+            cluster.evalBatch(calls, replicas, replicaTimeoutMs, (indexes, replies) -> {
+                for (int i : indexes) {
+                    Object reply = replies[i];
+                    settled.accept(list.get(i), Long.valueOf(1).equals(reply) ? LeaseRenewer.Outcome.RENEWED
+                            : Long.valueOf(0).equals(reply) ? LeaseRenewer.Outcome.GONE : LeaseRenewer.Outcome.FAILED);
+                }
+            });
+        } catch (io.github.dlock.LockBackendException noMasterAnswered) {
+            // every lock was reported FAILED with its master's reply already; the renewer retries
+        }
+    }
+
+    private static List<RedisNode.Call> calls(List<RedisHeldLock> list, Duration leaseDuration) {
+        List<RedisNode.Call> calls = new ArrayList<>(list.size());
+        byte[] lease = Long.toString(leaseDuration.toMillis()).getBytes(StandardCharsets.US_ASCII);
+        for (RedisHeldLock lock : list) {
+            calls.add(new RedisNode.Call(lock.renewScript(), List.of(lock.holdKey), List.of(lock.token, lease)));
+        }
+        return calls;
     }
 
     /**

@@ -98,13 +98,13 @@ public final class RedisLockProvider implements LockProvider {
         if (!b.clusterNodes.isEmpty()) {
             RedisClusterNode cluster = new RedisClusterNode(new java.util.LinkedHashSet<>(b.clusterNodes), config, b.poolSize);
             nodes.add(cluster);
-            this.subscriptions = new RedisShardedSubscriptions(cluster);
+            this.subscriptions = new RedisShardedSubscriptions(cluster, b.timeout.toNanos());
             this.clustered = true;
             description = (b.ssl ? "rediss-cluster://" : "redis-cluster://") + join(b.clusterNodes);
         } else if (!b.sentinels.isEmpty()) {
             RedisServerNode master = new RedisServerNode(b.masterName, new java.util.LinkedHashSet<>(b.sentinels), config, b.sentinelConfig(), b.poolSize);
             nodes.add(master);
-            this.subscriptions = new RedisSubscriptions(List.of(master));
+            this.subscriptions = new RedisSubscriptions(List.of(master), b.timeout.toNanos());
             this.clustered = false;
             description = (b.ssl ? "rediss-sentinel://" : "redis-sentinel://") + join(b.sentinels) + "#" + b.masterName;
         } else {
@@ -120,7 +120,7 @@ public final class RedisLockProvider implements LockProvider {
                 }
             }
             nodes.addAll(servers);
-            this.subscriptions = new RedisSubscriptions(servers);
+            this.subscriptions = new RedisSubscriptions(servers, b.timeout.toNanos());
             this.clustered = false;
             description = (b.ssl ? "rediss://" : "redis://") + join(servers.stream().map(RedisNode::address).toList());
         }
@@ -439,6 +439,8 @@ public final class RedisLockProvider implements LockProvider {
         private final List<HostAndPort> clusterNodes = new ArrayList<>();
         private String user;
         private String password;
+        private String sentinelUser;
+        private String sentinelPassword;
         private Integer database;
         private boolean ssl;
         private Duration lease = Duration.ofSeconds(30);
@@ -484,8 +486,8 @@ public final class RedisLockProvider implements LockProvider {
          * master, and the provider follows it across failovers ({@code +switch-master}). Give
          * the sentinels' addresses here (call again for more) and the master's name with
          * {@link #masterName}. {@link #credentials}, {@link #database}, {@link #ssl} and
-         * {@link #timeout} apply to the master; sentinels are asked without credentials, with
-         * the same TLS setting and timeout. Without {@link #waitForReplicas}, a failover may
+         * {@link #timeout} apply to the master; sentinels are asked with
+         * {@link #sentinelCredentials} if given (else without), the same TLS setting and timeout. Without {@link #waitForReplicas}, a failover may
          * lose locks (their handles complete {@code lost()}, see the README); with it, a lock
          * acquired and renewed with the replicas' confirmation survives a failover to one of them.
          *
@@ -615,6 +617,25 @@ public final class RedisLockProvider implements LockProvider {
             if (this.password != null) throw new IllegalStateException("credentials were already set");
             this.user = user;
             this.password = Objects.requireNonNull(password, "password");
+            return this;
+        }
+
+        /**
+         * Credentials for the sentinels themselves ({@code requirepass} / ACL in
+         * {@code sentinel.conf}), which are separate from the servers' ({@link #credentials});
+         * without them the sentinels are asked without authentication. Never logged.
+         *
+         * @param user the ACL user name, or {@code null} for the default user
+         * @param password the password
+         * @return this builder
+         * @throws NullPointerException if {@code password} is null
+         * @throws IllegalArgumentException if {@code user} (named {@code sentinelUser}) is blank or has a control character
+         * @throws IllegalStateException if sentinel credentials were already set
+         */
+        public Builder sentinelCredentials(String user, String password) {
+            if (this.sentinelPassword != null) throw new IllegalStateException("sentinel credentials were already set");
+            this.sentinelUser = user == null ? null : Arguments.requirePrintable(user, "sentinelUser", 200);
+            this.sentinelPassword = Objects.requireNonNull(password, "password");
             return this;
         }
 
@@ -803,6 +824,7 @@ public final class RedisLockProvider implements LockProvider {
             }
             if (!sentinels.isEmpty() && masterName == null) throw new IllegalStateException("sentinels need the master's name (masterName)");
             if (masterName != null && sentinels.isEmpty()) throw new IllegalStateException("masterName is for sentinels, and none were given");
+            if (sentinelPassword != null && sentinels.isEmpty()) throw new IllegalStateException("sentinelCredentials are for sentinels, and none were given");
             if (!clusterNodes.isEmpty() && database != null && database != 0) {
                 throw new IllegalStateException("a Redis Cluster has only database 0, got " + database);
             }
@@ -822,7 +844,7 @@ public final class RedisLockProvider implements LockProvider {
             return new RedisLockProvider(this);
         }
 
-        /** Connections to sentinels: TLS and timeouts as for the servers, no credentials or database. */
+        /** Connections to sentinels: TLS and timeouts as for the servers, the sentinel credentials if given, no database. */
         JedisClientConfig sentinelConfig() {
             DefaultJedisClientConfig.Builder c = DefaultJedisClientConfig.builder()
                     .connectionTimeoutMillis((int) timeout.toMillis())
@@ -830,6 +852,7 @@ public final class RedisLockProvider implements LockProvider {
                     .clientName("dlock-sentinel")
                     .protocol(RedisProtocol.RESP2);
             if (ssl) c.sslOptions(SslOptions.defaults());
+            if (sentinelPassword != null) c.user(sentinelUser).password(sentinelPassword);
             return c.build();
         }
 

@@ -18,7 +18,8 @@ import java.util.Set;
  * {@code redis-cluster://[user:password@]n1:7000,n2:7001} a Redis Cluster through those seed
  * nodes ({@code rediss-sentinel://}, {@code rediss-cluster://} with TLS). Options: {@code lease},
  * {@code renew} (true/false), {@code retry}, {@code maxAttempts}, {@code prefix},
- * {@code owner}, {@code poolSize}, {@code timeout}, {@code replicas}, {@code replicaTimeout}.
+ * {@code owner}, {@code poolSize}, {@code timeout}, {@code replicas}, {@code replicaTimeout}; for Sentinel also
+ * {@code sentinelUser} and {@code sentinelPassword} (percent-encoded; the sentinels' own credentials).
  */
 public final class RedisLockProviderFactory implements LockProviderFactory {
 
@@ -36,7 +37,6 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
         }
         String scheme = uri.getScheme().toLowerCase(java.util.Locale.ROOT);
         boolean sentinel = scheme.endsWith("-sentinel");
-        boolean cluster = scheme.endsWith("-cluster");
         RedisLockProvider.Builder b = RedisLockProvider.builder().ssl(scheme.startsWith("rediss"));
         int at = authority.lastIndexOf('@');
         if (at >= 0) {
@@ -46,7 +46,45 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
             String password = PercentDecoding.decode(colon < 0 ? userInfo : userInfo.substring(colon + 1), "password in the url");
             b.credentials(user == null || user.isEmpty() ? null : user, password);
         }
-        String[] hosts = authority.substring(at + 1).split(",", -1);
+        try {
+            hostsAndFragment(b, uri, authority.substring(at + 1), scheme, shown);
+        } catch (IllegalArgumentException e) {
+            if (at >= 0 || uri.toString().indexOf('@') < 0) throw e;
+            // with user-info in play, a part of the password may have been taken for a host or
+            // port (an unencoded '/', '?' or '#' in it): say so without echoing any part
+            throw new IllegalArgumentException("malformed Redis URL (percent-encode '/', '?', '#' and '@' in the user-info): " + shown);
+        }
+        ProviderOptions o = new ProviderOptions(uri.getScheme(), options);
+        o.duration("lease").ifPresent(b::lease);
+        o.bool("renew").ifPresent(b::renew);
+        o.retryStrategy().ifPresent(b::retryStrategy);
+        o.string("prefix").ifPresent(b::prefix);
+        o.string("owner").ifPresent(b::ownerId);
+        o.integer("poolSize", 1, 10_000).ifPresent(b::poolSize);
+        o.duration("timeout").ifPresent(b::timeout);
+        java.util.Optional<String> sentinelPassword = o.string("sentinelPassword");
+        java.util.Optional<String> sentinelUser = o.string("sentinelUser");
+        if (sentinelUser.isPresent() && sentinelPassword.isEmpty()) {
+            throw new IllegalArgumentException("sentinelUser needs sentinelPassword: " + shown);
+        }
+        if (sentinelPassword.isPresent() && !sentinel) throw new IllegalArgumentException("sentinelPassword is for redis-sentinel:// URLs: " + shown);
+        sentinelPassword.ifPresent(pw -> b.sentinelCredentials(sentinelUser.orElse(null), pw));
+        int replicas = o.integer("replicas", 0, 100).orElse(0);
+        java.time.Duration replicaTimeout = o.duration("replicaTimeout").orElse(java.time.Duration.ofSeconds(1));
+        if (replicas > 0) b.waitForReplicas(replicas, replicaTimeout);
+        o.rejectUnknown();
+        try {
+            return b.build();
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage() + ": " + shown, e);
+        }
+    }
+
+    /** The hosts (or sentinels, or seed nodes), the master's name after '#', and the database path. */
+    private static void hostsAndFragment(RedisLockProvider.Builder b, URI uri, String hostList, String scheme, String shown) {
+        boolean sentinel = scheme.endsWith("-sentinel");
+        boolean cluster = scheme.endsWith("-cluster");
+        String[] hosts = hostList.split(",", -1);
         String fragment = uri.getFragment();
         if (sentinel) {
             if (fragment == null || fragment.isBlank()) {
@@ -69,23 +107,6 @@ public final class RedisLockProviderFactory implements LockProviderFactory {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("Redis URL path must be a database number, like /0: " + shown);
             }
-        }
-        ProviderOptions o = new ProviderOptions(uri.getScheme(), options);
-        o.duration("lease").ifPresent(b::lease);
-        o.bool("renew").ifPresent(b::renew);
-        o.retryStrategy().ifPresent(b::retryStrategy);
-        o.string("prefix").ifPresent(b::prefix);
-        o.string("owner").ifPresent(b::ownerId);
-        o.integer("poolSize", 1, 10_000).ifPresent(b::poolSize);
-        o.duration("timeout").ifPresent(b::timeout);
-        int replicas = o.integer("replicas", 0, 100).orElse(0);
-        java.time.Duration replicaTimeout = o.duration("replicaTimeout").orElse(java.time.Duration.ofSeconds(1));
-        if (replicas > 0) b.waitForReplicas(replicas, replicaTimeout);
-        o.rejectUnknown();
-        try {
-            return b.build();
-        } catch (IllegalStateException e) {
-            throw new IllegalArgumentException(e.getMessage() + ": " + shown, e);
         }
     }
 

@@ -287,6 +287,14 @@ final class RedisServerNode extends RedisNode {
         }
     }
 
+    /**
+     * For a Sentinel set, the master the sentinels named last (known without a call: Jedis
+     * follows {@code +switch-master}); null for a server that is always the same.
+     */
+    HostAndPort currentMaster() {
+        return sentinel != null ? sentinel.getCurrentMaster() : null;
+    }
+
     @Override
     long roundTrips() {
         return roundTrips.get();

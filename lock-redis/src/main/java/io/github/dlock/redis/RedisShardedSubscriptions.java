@@ -27,8 +27,11 @@ import redis.clients.jedis.JedisShardedPubSub;
  * waiters here, {@code SSUBSCRIBE}d to exactly the channels waited on whose slot it serves.
  * When a slot moves (resharding, failover), the master tells its subscribers
  * ({@code SUNSUBSCRIBE} of the slot's channels); they are then subscribed at the slot's new
- * master and their waiters woken to retry (a release may have come meanwhile). Waiters also
- * retry on their timer, so a lost message only delays them.
+ * master and their waiters woken to retry (a release may have come meanwhile). A
+ * {@link SubscriberHeartbeat} re-confirms each connection's control channel when it is silent
+ * and reconnects one whose master stopped answering or left the slot map (a failover away
+ * from a stalled master says nothing to its subscribers). Waiters also retry on their timer,
+ * so a lost message only delays them.
  */
 final class RedisShardedSubscriptions implements RedisWakeUps {
     private static final Logger LOG = LoggerFactory.getLogger(RedisShardedSubscriptions.class);
@@ -39,10 +42,17 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
     /** The subscriber each wanted channel is subscribed through. */
     private final Map<String, ShardSubscriber> routes = new ConcurrentHashMap<>();
     private final ReentrantLock routing = new ReentrantLock(); // not a monitor: the subscribers' sends write to sockets
+    private final SubscriberHeartbeat heartbeat;
     private volatile boolean closed;
 
-    RedisShardedSubscriptions(RedisClusterNode cluster) {
+    /**
+     * @param cluster the cluster whose masters deliver the release messages
+     * @param timeoutNanos the provider's call timeout: a subscriber connection that has not
+     *     answered a heartbeat within it is reconnected
+     */
+    RedisShardedSubscriptions(RedisClusterNode cluster, long timeoutNanos) {
         this.cluster = cluster;
+        this.heartbeat = new SubscriberHeartbeat(timeoutNanos);
         this.channels = new WakeChannels(this::route, this::unroute);
     }
 
@@ -144,12 +154,13 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
         } finally {
             routing.unlock();
         }
+        heartbeat.close();
         subscribers.values().forEach(ShardSubscriber::stop);
         subscribers.values().forEach(ShardSubscriber::awaitStopped);
     }
 
     /** The subscriber connection to one master and the thread that reads it. */
-    private final class ShardSubscriber {
+    private final class ShardSubscriber implements SubscriberHeartbeat.Subscriber {
         private final HostAndPort master;
         private final Set<String> wanted = ConcurrentHashMap.newKeySet();
         private final Map<String, CompletableFuture<Void>> confirmations = new ConcurrentHashMap<>();
@@ -172,6 +183,7 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
                 thread = new Thread(this::readLoop, "dlock-redis-shard-subscriber-" + master);
                 thread.setDaemon(true);
                 thread.start();
+                heartbeat.register(this);
             }
             Handler h = handler;
             if (h != null) h.send(() -> h.ssubscribe(channel));
@@ -190,6 +202,21 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
 
         void awaitStopped() {
             SubscriberThreads.awaitStopped(thread, master);
+        }
+
+        @Override
+        public void beat(long now, long intervalNanos, long deadAfterNanos) {
+            Handler h = handler;
+            Jedis c = connection;
+            if (h == null || c == null) return; // connecting or backing off: the socket timeouts bound that
+            if (!cluster.masters().contains(master)) {
+                LOG.info("Redis {} is no master of the cluster any more; moving its subscriptions", master);
+                SubscriberThreads.disconnect(c, master);
+                return;
+            }
+            if (SubscriberThreads.silentTooLong(h.heardAt, now, intervalNanos, deadAfterNanos, master, h::pingIfFree)) {
+                SubscriberThreads.disconnect(c, master);
+            }
         }
 
         /**
@@ -211,6 +238,7 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
             try {
                 if (!wanted.isEmpty() || cluster.masters().contains(master)) return false;
                 subscribers.remove(master, this);
+                heartbeat.unregister(this);
                 return true;
             } finally {
                 routing.unlock();
@@ -232,12 +260,13 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
                         Handler h = new Handler(control);
                         handler = h;
                         h.proceed(c.getConnection(), control);
-                        backoffMs = 50;
                     } catch (RuntimeException e) {
                         if (closed) return;
                         LOG.debug("Subscriber connection to Redis {} failed; reconnecting", master, e);
                         cluster.refreshSlots(); // e.g. MOVED for a channel whose slot left: the map below must know
                     } finally {
+                        Handler h = handler;
+                        if (h != null && h.confirmed) backoffMs = 50; // it worked: the next failure starts the backoff over
                         connection = null;
                         handler = null;
                         confirmations.replaceAll((c, f) -> f.isDone() ? new CompletableFuture<>() : f);
@@ -260,9 +289,28 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
         private final class Handler extends JedisShardedPubSub {
             private final String control;
             private final ReentrantLock sending = new ReentrantLock();
+            /** When the server was last heard from ({@link System#nanoTime()}); the connection's start at first. */
+            volatile long heardAt = System.nanoTime();
+            /** Whether the control channel's first confirmation came (later ones answer the heartbeat). */
+            private volatile boolean confirmed;
 
             Handler(String control) {
                 this.control = control;
+            }
+
+            /**
+             * For the heartbeat: asks the server to confirm the control channel again (sharded
+             * pub/sub has no PING), unless another thread is writing (then it needs none).
+             */
+            void pingIfFree() {
+                if (!sending.tryLock()) return;
+                try {
+                    if (isSubscribed()) ssubscribe(control);
+                } catch (RuntimeException e) {
+                    LOG.debug("Heartbeat of the subscriber connection to Redis {} failed", master, e);
+                } finally {
+                    sending.unlock();
+                }
             }
 
             void send(Runnable command) {
@@ -278,7 +326,10 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
 
             @Override
             public void onSSubscribe(String channel, int count) {
+                heardAt = System.nanoTime();
                 if (channel.equals(control)) {
+                    if (confirmed) return; // a heartbeat's answer
+                    confirmed = true;
                     if (!wanted.isEmpty()) {
                         List<String> here = new ArrayList<>();
                         List<String> elsewhere = new ArrayList<>();
@@ -295,11 +346,13 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
 
             @Override
             public void onSUnsubscribe(String channel, int count) {
+                heardAt = System.nanoTime();
                 if (channel != null && wanted.contains(channel)) moved(ShardSubscriber.this, List.of(channel)); // its slot left this master
             }
 
             @Override
             public void onSMessage(String channel, String message) {
+                heardAt = System.nanoTime();
                 channels.notify(channel);
             }
         }

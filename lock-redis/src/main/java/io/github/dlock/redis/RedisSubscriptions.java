@@ -23,8 +23,11 @@ import redis.clients.jedis.JedisPubSub;
  * channel, and this provider listens through one subscriber connection per server (started
  * on the first wait; outside any pool, also on a caller's client), subscribed to exactly the
  * channels somebody waits on. Waiters still retry on a timer, so a message lost to a reconnect
- * only delays them. {@link #close()} ends the subscriber threads and their connections before
- * it returns, also when a server has stopped answering.
+ * only delays them. A {@link SubscriberHeartbeat} pings silent connections and reconnects one
+ * whose server stopped answering or, on a Sentinel set, that no longer goes to the master (so a
+ * failover away from a stalled master moves the subscriptions within seconds).
+ * {@link #close()} ends the subscriber threads and their connections before it returns, also
+ * when a server has stopped answering.
  */
 final class RedisSubscriptions implements RedisWakeUps {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriptions.class);
@@ -34,9 +37,16 @@ final class RedisSubscriptions implements RedisWakeUps {
 
     private final List<NodeSubscriber> subscribers = new ArrayList<>();
     private final WakeChannels channels;
+    private final SubscriberHeartbeat heartbeat;
     private volatile boolean closed;
 
-    RedisSubscriptions(List<RedisServerNode> nodes) {
+    /**
+     * @param nodes the servers, one subscriber connection each (made on the first wait)
+     * @param timeoutNanos the provider's call timeout: a subscriber connection that has not
+     *     answered a ping within it is reconnected
+     */
+    RedisSubscriptions(List<RedisServerNode> nodes, long timeoutNanos) {
+        this.heartbeat = new SubscriberHeartbeat(timeoutNanos);
         for (RedisServerNode node : nodes) subscribers.add(new NodeSubscriber(node));
         this.channels = new WakeChannels(c -> subscribers.forEach(s -> s.add(c)), c -> subscribers.forEach(s -> s.remove(c)));
     }
@@ -86,12 +96,13 @@ final class RedisSubscriptions implements RedisWakeUps {
     @Override
     public void close() {
         closed = true;
+        heartbeat.close();
         subscribers.forEach(NodeSubscriber::stop);
         subscribers.forEach(NodeSubscriber::awaitStopped);
     }
 
     /** The subscriber connection to one server and the thread that reads it. */
-    private final class NodeSubscriber {
+    private final class NodeSubscriber implements SubscriberHeartbeat.Subscriber {
         private final RedisServerNode node;
         private final String controlChannel = "dlock:__subscriber__:" + UUID.randomUUID();
         private final Set<String> wanted = ConcurrentHashMap.newKeySet();
@@ -117,6 +128,7 @@ final class RedisSubscriptions implements RedisWakeUps {
                 thread = new Thread(this::readLoop, "dlock-redis-subscriber-" + node.address());
                 thread.setDaemon(true);
                 thread.start();
+                heartbeat.register(this);
             }
             Handler h = handler;
             if (h != null) h.send(() -> h.subscribe(channel));
@@ -138,20 +150,37 @@ final class RedisSubscriptions implements RedisWakeUps {
             SubscriberThreads.awaitStopped(thread, node.address());
         }
 
+        @Override
+        public void beat(long now, long intervalNanos, long deadAfterNanos) {
+            Handler h = handler;
+            Jedis c = connection;
+            if (h == null || c == null) return; // connecting or backing off: the socket timeouts bound that
+            redis.clients.jedis.HostAndPort master = node.currentMaster();
+            if (master != null && !master.equals(h.server)) {
+                LOG.info("The sentinels name {} the master now; moving the subscriber from {}", master, h.server);
+                SubscriberThreads.disconnect(c, h.server);
+                return;
+            }
+            if (SubscriberThreads.silentTooLong(h.heardAt, now, intervalNanos, deadAfterNanos, h.server, h::pingIfFree)) {
+                SubscriberThreads.disconnect(c, h.server);
+            }
+        }
+
         private void readLoop() {
             long backoffMs = 50;
             while (!closed) {
                 try (Jedis c = node.newConnection()) {
                     connection = c;
                     if (closed) return; // stop() ran before it could see this connection
-                    Handler h = new Handler();
+                    Handler h = new Handler(c.getConnection().getHostAndPort());
                     handler = h;
                     c.subscribe(h, controlChannel);
-                    backoffMs = 50;
                 } catch (RuntimeException e) {
                     if (closed) return;
                     LOG.debug("Subscriber connection to Redis {} failed; reconnecting", node.address(), e);
                 } finally {
+                    Handler h = handler;
+                    if (h != null && h.confirmed) backoffMs = 50; // it worked: the next failure starts the backoff over
                     connection = null;
                     handler = null;
                     confirmations.replaceAll((c, f) -> f.isDone() ? new CompletableFuture<>() : f); // to be confirmed again
@@ -169,6 +198,38 @@ final class RedisSubscriptions implements RedisWakeUps {
         /** Receives release messages; (un)subscribes on behalf of other threads. */
         private final class Handler extends JedisPubSub {
             private final ReentrantLock sending = new ReentrantLock(); // not a monitor: it writes to the socket
+            /** The server this connection goes to. */
+            final redis.clients.jedis.HostAndPort server;
+            /** When the server was last heard from ({@link System#nanoTime()}); the connection's start at first. */
+            volatile long heardAt = System.nanoTime();
+            /** Whether the server confirmed the control channel: the connection worked. */
+            volatile boolean confirmed;
+
+            Handler(redis.clients.jedis.HostAndPort server) {
+                this.server = server;
+            }
+
+            /** For the heartbeat: a PING, unless another thread is writing (then it needs none). */
+            void pingIfFree() {
+                if (!sending.tryLock()) return;
+                try {
+                    if (isSubscribed()) ping();
+                } catch (RuntimeException e) {
+                    LOG.debug("Ping of the subscriber connection to Redis {} failed", server, e);
+                } finally {
+                    sending.unlock();
+                }
+            }
+
+            @Override
+            public void onPong(String pattern) {
+                heardAt = System.nanoTime();
+            }
+
+            @Override
+            public void onUnsubscribe(String channel, int count) {
+                heardAt = System.nanoTime();
+            }
 
             void send(Runnable command) {
                 sending.lock();
@@ -183,7 +244,9 @@ final class RedisSubscriptions implements RedisWakeUps {
 
             @Override
             public void onSubscribe(String channel, int count) {
+                heardAt = System.nanoTime();
                 if (channel.equals(controlChannel)) {
+                    confirmed = true;
                     if (!wanted.isEmpty()) {
                         String[] all = wanted.toArray(new String[0]);
                         send(() -> subscribe(all));
@@ -197,6 +260,7 @@ final class RedisSubscriptions implements RedisWakeUps {
 
             @Override
             public void onMessage(String channel, String message) {
+                heardAt = System.nanoTime();
                 released(channel);
             }
         }

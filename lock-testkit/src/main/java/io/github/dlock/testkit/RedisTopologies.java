@@ -36,6 +36,7 @@ public final class RedisTopologies {
         private final Path dir;
         private final List<String> command;
         private Process process;
+        private volatile boolean paused;
 
         private RedisProcess(int port, Path dir, List<String> command) {
             this.port = port;
@@ -63,7 +64,8 @@ public final class RedisTopologies {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
             while (System.nanoTime() < deadline) {
                 if (!process.isAlive()) throw new IOException(command + " exited: " + Files.readString(dir.resolve("server.log")));
-                if (RedisTopologies.cli(port, "PING").trim().equals("PONG")) return;
+                String pong = RedisTopologies.cli(port, "PING").trim();
+                if (pong.equals("PONG") || pong.startsWith("NOAUTH")) return; // a sentinel with requirepass answers too
                 Thread.sleep(20);
             }
             throw new IOException(command + " did not answer within 15 s");
@@ -94,12 +96,19 @@ public final class RedisTopologies {
 
         /** {@code kill -STOP}: connections stay open, nothing is answered. */
         public void pause() {
+            paused = true;
             signal("-STOP");
         }
 
         /** {@code kill -CONT} after {@link #pause}. */
         public void resume() {
             signal("-CONT");
+            paused = false;
+        }
+
+        /** @return whether it is stopped by {@link #pause} now */
+        public boolean isPaused() {
+            return paused;
         }
 
         private void signal(String signal) {
@@ -152,10 +161,27 @@ public final class RedisTopologies {
         public static final String MASTER_NAME = "mymaster";
         private final List<RedisProcess> servers;
         private final List<RedisProcess> sentinels;
+        private final String sentinelPassword;
 
-        private SentinelSet(List<RedisProcess> servers, List<RedisProcess> sentinels) {
+        private SentinelSet(List<RedisProcess> servers, List<RedisProcess> sentinels, String sentinelPassword) {
             this.servers = servers;
             this.sentinels = sentinels;
+            this.sentinelPassword = sentinelPassword;
+        }
+
+        /**
+         * Runs one command with {@code redis-cli} on a sentinel, authenticated if the set's
+         * sentinels require a password.
+         *
+         * @param sentinel one of {@link #sentinels()}
+         * @param args the command and its arguments
+         * @return what redis-cli printed
+         */
+        public String sentinelCli(RedisProcess sentinel, String... args) {
+            if (sentinelPassword == null) return sentinel.cli(args);
+            List<String> all = new ArrayList<>(List.of("--no-auth-warning", "-a", sentinelPassword));
+            all.addAll(List.of(args));
+            return sentinel.cli(all.toArray(new String[0]));
         }
 
         /**
@@ -182,7 +208,7 @@ public final class RedisTopologies {
         /** @return the server that the first sentinel that answers names as master now */
         public RedisProcess master() {
             for (RedisProcess s : sentinels) {
-                String[] reply = s.cli("SENTINEL", "get-master-addr-by-name", MASTER_NAME).trim().split("\\s+");
+                String[] reply = sentinelCli(s, "SENTINEL", "get-master-addr-by-name", MASTER_NAME).trim().split("\\s+");
                 if (reply.length == 2) {
                     int port = Integer.parseInt(reply[1]);
                     for (RedisProcess p : servers) if (p.port() == port) return p;
@@ -199,7 +225,7 @@ public final class RedisTopologies {
 
         /**
          * Waits until every sentinel names a master other than {@code old}, that master says
-         * it is one, and (if {@code old} runs) {@code old} replicates from it.
+         * it is one, and (if {@code old} runs and is not paused) {@code old} replicates from it.
          *
          * @param old the master before the failover
          * @param seconds the longest wait
@@ -211,13 +237,13 @@ public final class RedisTopologies {
             while (System.nanoTime() < deadline) {
                 boolean allMoved = true;
                 for (RedisProcess s : sentinels) {
-                    String[] reply = s.cli("SENTINEL", "get-master-addr-by-name", MASTER_NAME).trim().split("\\s+");
+                    String[] reply = sentinelCli(s, "SENTINEL", "get-master-addr-by-name", MASTER_NAME).trim().split("\\s+");
                     allMoved &= reply.length == 2 && Integer.parseInt(reply[1]) != old.port();
                 }
                 if (allMoved) {
                     RedisProcess now = master();
                     boolean isMaster = now.cli("ROLE").startsWith("master");
-                    boolean oldFollows = !old.process.isAlive() || old.cli("INFO", "replication").contains("master_link_status:up");
+                    boolean oldFollows = !old.process.isAlive() || old.isPaused() || old.cli("INFO", "replication").contains("master_link_status:up");
                     if (isMaster && oldFollows) return now;
                 }
                 Thread.sleep(100);
@@ -236,7 +262,7 @@ public final class RedisTopologies {
             awaitReplicaInSync(old);
             String reply = "";
             for (int i = 0; i < 50; i++) { // refused while a previous failover is still settling
-                reply = sentinels.get(0).cli("SENTINEL", "FAILOVER", MASTER_NAME).trim();
+                reply = sentinelCli(sentinels.get(0), "SENTINEL", "FAILOVER", MASTER_NAME).trim();
                 if (reply.equals("OK")) return awaitNewMaster(old, 30);
                 Thread.sleep(200);
             }
@@ -255,7 +281,7 @@ public final class RedisTopologies {
                 String info = master.cli("INFO", "replication");
                 if (info.contains("slave0:") && info.contains("state=online")) {
                     // the sentinels must know the replica too, or they have nobody to promote
-                    String replicas = sentinels.get(0).cli("SENTINEL", "REPLICAS", MASTER_NAME);
+                    String replicas = sentinelCli(sentinels.get(0), "SENTINEL", "REPLICAS", MASTER_NAME);
                     if (replicas.contains("slave") && !replicas.contains("s_down") && !replicas.contains("disconnected")) return;
                 }
                 Thread.sleep(100);
@@ -273,15 +299,29 @@ public final class RedisTopologies {
      * @throws InterruptedException if interrupted meanwhile
      */
     public static SentinelSet startSentinelSet() throws IOException, InterruptedException {
+        return startSentinelSet(null);
+    }
+
+    /**
+     * Starts a Sentinel set as {@link #startSentinelSet()} does, with sentinels that require
+     * {@code sentinelPassword} ({@code requirepass}; they authenticate to each other with it).
+     *
+     * @param sentinelPassword the sentinels' password, or null for none
+     * @return the running set, with its replica in sync
+     * @throws IOException if a process does not start (is redis-server on PATH?)
+     * @throws InterruptedException if interrupted meanwhile
+     */
+    public static SentinelSet startSentinelSet(String sentinelPassword) throws IOException, InterruptedException {
         RedisProcess master = start("master", List.of(), null);
         RedisProcess replica = start("replica", List.of("--replicaof", "127.0.0.1", Integer.toString(master.port())), null);
         List<RedisProcess> sentinels = new ArrayList<>();
         String conf = "sentinel monitor " + SentinelSet.MASTER_NAME + " 127.0.0.1 " + master.port() + " 2\n"
                 + "sentinel down-after-milliseconds " + SentinelSet.MASTER_NAME + " 1000\n"
                 + "sentinel failover-timeout " + SentinelSet.MASTER_NAME + " 4000\n"
-                + "sentinel parallel-syncs " + SentinelSet.MASTER_NAME + " 1\n";
+                + "sentinel parallel-syncs " + SentinelSet.MASTER_NAME + " 1\n"
+                + (sentinelPassword == null ? "" : "requirepass " + sentinelPassword + "\nsentinel sentinel-pass " + sentinelPassword + "\n");
         for (int i = 0; i < 3; i++) sentinels.add(start("sentinel", List.of("--sentinel"), conf));
-        SentinelSet set = new SentinelSet(List.of(master, replica), sentinels);
+        SentinelSet set = new SentinelSet(List.of(master, replica), sentinels, sentinelPassword);
         set.awaitReplicaInSync(master);
         return set;
     }
@@ -472,15 +512,24 @@ public final class RedisTopologies {
      * @param port the server's port on 127.0.0.1
      * @param args the command
      * @return its output ({@code --no-raw} off: one line per reply element), empty if it failed to run
+     *     or did not end within 10 s (a paused server: it never hangs the caller)
      */
     public static String cli(int port, String... args) {
         List<String> command = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
         command.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.waitFor();
-            return out;
+            Path out = Files.createTempFile("dlock-redis-cli", ".out");
+            try {
+                Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    p.waitFor(5, TimeUnit.SECONDS);
+                    return "";
+                }
+                return Files.readString(out);
+            } finally {
+                Files.deleteIfExists(out);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run redis-cli (is it on PATH?)", e);
         } catch (InterruptedException e) {
