@@ -260,6 +260,12 @@ class Issue14SecondReviewProbesTest {
             LockProvider h = LockProvider.open(url);
             try {
                 LockHandle held = h.lock("m").tryAcquire().orElseThrow();
+                try (redis.clients.jedis.Jedis j = new redis.clients.jedis.Jedis("127.0.0.1", old.port())) {
+                    // a later write confirmed by the replica: it has the holder's key too, so a failover
+                    // during the stall keeps the lock held and the waiters waiting (replicas=0 may lose it)
+                    j.set("p1b:sync", "1");
+                    assertTrue(j.waitReplicas(1, 5_000) >= 1, "the replica did not confirm");
+                }
                 LockProvider p2 = LockProvider.open(url);
                 Runner x = new Runner("p1b-x", () -> p2.lock("m").tryAcquire(Duration.ofSeconds(60)));
                 Runner y = new Runner("p1b-y", () -> p2.lock("m").tryAcquire(Duration.ofSeconds(60)));
