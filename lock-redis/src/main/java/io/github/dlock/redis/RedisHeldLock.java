@@ -71,8 +71,9 @@ final class RedisHeldLock extends HeldLock {
     }
 
     /**
-     * The lease that a quorum of servers still grant (as soon as a quorum reported a lease,
-     * the shortest of those), but no more than the local validity deadline leaves;
+     * The lease that a quorum of servers still grant (the quorum-th longest of the leases all
+     * servers report; a server that fails or times out counts for nothing), but no more than the
+     * local validity deadline leaves;
      * {@link Duration#ZERO} once so many servers report it gone that no quorum holds it. If
      * too few servers answer to tell, the local validity deadline's remaining time, which the
      * store cannot undercut.
@@ -82,10 +83,12 @@ final class RedisHeldLock extends HeldLock {
         byte[] flag = {(byte) (member ? '1' : '0')};
         Quorum servers = provider.quorum();
         int n = servers.size();
+        // every server's answer (or failure), not the first quorum's: an extend returns once a quorum
+        // confirmed it while the rest finish in the background, and the quorum-th longest lease of all
+        // servers is the extended one, while that of the first few to answer may not be (CI: Redlock)
         java.util.function.Predicate<List<Quorum.Reply<Object>>> enough = replies -> {
-            long holding = replies.stream().filter(r -> r.ok() && (Long) r.value() > 0).count();
             long gone = replies.stream().filter(r -> r.ok() && (Long) r.value() <= 0).count();
-            return holding >= quorum || gone > n - quorum;
+            return replies.size() == n || gone > n - quorum;
         };
         List<Long> left = new java.util.ArrayList<>();
         int gone = 0;
