@@ -62,6 +62,10 @@ public final class ProviderRuntime implements AutoCloseable {
     /** Runs the listeners' renewal-round events, off the renewer's thread; made on first use. */
     private volatile java.util.concurrent.ThreadPoolExecutor listenerEvents;
     private volatile boolean closed;
+    /** Set by the first {@link #close()}; later calls wait for {@link #closeFinished}. */
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch closeFinished = new java.util.concurrent.CountDownLatch(1);
+    private volatile Thread closingThread;
     /** When {@link #close()} stops waiting for calls in flight ({@link System#nanoTime()}); written before {@link #closed}. */
     private long closeDeadline;
     /**
@@ -175,14 +179,53 @@ public final class ProviderRuntime implements AutoCloseable {
      * running to end (one that got its lock gives it back), then releases every lock still held
      * through it, completing each such handle's {@code lost()} first (its holder did not release
      * it and is no longer protected), waits for releases that holders began themselves to reach
-     * the store (these waits take at most 5 s in all), and stops its threads. Idempotent.
+     * the store (these waits take at most 5 s in all), and stops its threads. Idempotent: a
+     * call while another thread closes returns once that close has finished (so that the
+     * backend, which closes its connections next, never closes them under the first).
      * Backends call this first in their own
      * {@code close()}, before closing connections, so that waiters see the close and not the
      * connections failing under them.
      */
     @Override
     public void close() {
-        if (closed) return;
+        if (!closing.compareAndSet(false, true)) {
+            // a concurrent close: its backend must not close connections the first still uses
+            // (called again from within the first close, on its own thread: nothing to wait for)
+            if (closingThread != Thread.currentThread()) awaitClosed();
+            return;
+        }
+        closingThread = Thread.currentThread();
+        try {
+            closeOnce();
+        } finally {
+            closingThread = null;
+            closeFinished.countDown();
+        }
+    }
+
+    /** For a second {@code close()}: waits (a bounded time, not cut short by interrupts) until the first has finished. */
+    private void awaitClosed() {
+        boolean interrupted = false;
+        long end = System.nanoTime() + CLOSE_AWAITS_CALLS.toNanos() * 3;
+        try {
+            while (closeFinished.getCount() > 0) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    LOG.warn("A concurrent close() of {} did not finish within {}; returning", description, CLOSE_AWAITS_CALLS.multipliedBy(3));
+                    return;
+                }
+                try {
+                    closeFinished.await(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closeOnce() {
         closeDeadline = System.nanoTime() + CLOSE_AWAITS_CALLS.toNanos();
         closed = true;
         for (Waiter w : waiters) w.wakeForClose();

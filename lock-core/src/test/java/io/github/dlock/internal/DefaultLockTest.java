@@ -25,6 +25,32 @@ import org.junit.jupiter.api.Test;
 /** The public variants core builds on a backend's acquirer, on an in-memory backend. */
 class DefaultLockTest {
     /**
+     * CI failure again (dlock run signalled right after the grant, JDK 25): the shutdown hook and
+     * the main thread both closed the provider; the second close() returned at once (the provider
+     * was already closing) and the backend closed its connections while the first was still
+     * releasing the lock it held, so that release failed and the lock stayed for its lease. A
+     * second close() must return only once the first has finished.
+     */
+    @Test
+    void aSecondClose_returnsOnlyOnceTheFirstHasReleasedWhatWasHeld() throws Exception {
+        MemoryBackend backend = new MemoryBackend();
+        backend.lock("closing-twice").acquire(Duration.ofSeconds(5)); // left held: close() releases it
+        backend.releaseGate = new CountDownLatch(1);
+        CompletableFuture<Void> first = CompletableFuture.runAsync(backend::close, Executors.newSingleThreadExecutor());
+        assertTrue(backend.releasing.await(10, TimeUnit.SECONDS), "close() never released the held lock");
+        CompletableFuture<Void> second = CompletableFuture.runAsync(backend::close, Executors.newSingleThreadExecutor());
+        try {
+            second.get(2, TimeUnit.SECONDS); // the fix keeps it waiting for the first
+        } catch (java.util.concurrent.TimeoutException stillWaiting) {
+            // as it should
+        }
+        backend.releaseGate.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        second.get(10, TimeUnit.SECONDS);
+        assertEquals(0, backend.holders("closing-twice"), "the lock was left held in the store");
+    }
+
+    /**
      * CI failure (dlock run signalled right after the grant): the holder's release was on its
      * way to the store when another thread closed the provider; close() did not wait for it and
      * closed the connections under it, so the release failed and the lock stayed held for its
