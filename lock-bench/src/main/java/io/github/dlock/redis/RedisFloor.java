@@ -25,7 +25,7 @@ public final class RedisFloor {
         byte[] fence = bytes("floor:{" + name + "}:fence");
         byte[] token = bytes("floor-owner#" + name);
         this.acquireKeys = List.of(key, fence);
-        this.acquireArgs = List.of(token, bytes("30000"));
+        this.acquireArgs = List.of(token, bytes("30000"), bytes("0"));
         this.releaseKeys = List.of(key);
         this.releaseArgs = List.of(token, bytes("floor:{" + name + "}:released"));
     }

@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -21,11 +22,20 @@ import java.util.function.Predicate;
  * quorum of one (run inline on the caller's thread, no other threads). Redlock's N servers
  * are called in parallel on pooled threads that grow with the number of concurrent callers,
  * and a call returns as soon as the answers so far are {@link Gathered enough} for the
- * caller's decision (e.g. a majority granted), so a stalled minority costs nothing but
- * threads of the pool waiting out its socket timeout in the background. Answers that arrive
- * after the call returned are handed to the caller's late handler (e.g. a late grant of a
- * failed acquisition is given back). Calls are bounded by a timeout and not cut short by the
- * caller's interrupt (its status is kept): abandoning a half-finished quorum call would
+ * caller's decision (e.g. a majority granted) and every server that is making progress has
+ * answered. A server is making progress while it answered a call, or was sent its first call
+ * since it last had none in flight, less than {@value #STALL_MILLIS} ms ago. Waiting for
+ * those keeps healthy servers in step: callers that went on at the pace of the fastest
+ * majority used to leave the other servers' calls queued behind their connections, one thread
+ * each, until thousands of threads fought over the CPUs, and the stragglers' late grants and
+ * releases left holds behind. A stalled minority costs a caller at most {@value #STALL_MILLIS}
+ * ms once (then nothing but its own calls, left to finish in the background), and a server
+ * with as many calls left behind unanswered as it has connections gets no more (they fail at
+ * once as "not keeping up"), so the threads waiting on a stalled server stay bounded by its
+ * pool size plus one call per caller. Answers that arrive after the call returned are
+ * handed to the caller's late handler (e.g. a late grant of a failed acquisition is given
+ * back). Calls are bounded by a timeout and not cut short by
+ * the caller's interrupt (its status is kept): abandoning a half-finished quorum call would
  * leave holds behind.
  */
 final class Quorum implements AutoCloseable {
@@ -36,14 +46,49 @@ final class Quorum implements AutoCloseable {
         }
     }
 
+    /** How long a server with calls in flight may stay silent before calls stop waiting for it. */
+    static final long STALL_MILLIS = 50;
+    private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(STALL_MILLIS);
+
     private final List<RedisNode> nodes;
     private final ExecutorService parallel;
     private final long callTimeoutNanos;
+    private final int perServerLimit;
+    private final Progress[] progress;
 
-    Quorum(List<RedisNode> nodes, Duration callTimeout) {
+    /**
+     * @param perServerLimit the most calls left behind unanswered on one server before further
+     *     calls to it fail at once (its connection pool size: more would only queue for a connection)
+     */
+    Quorum(List<RedisNode> nodes, Duration callTimeout, int perServerLimit) {
+        if (perServerLimit < 1) throw new IllegalArgumentException("perServerLimit must be positive: " + perServerLimit);
         this.nodes = List.copyOf(nodes);
         this.parallel = nodes.size() == 1 ? null : Executors.newCachedThreadPool(ProviderRuntime.daemonThreads("dlock-redlock"));
         this.callTimeoutNanos = callTimeout.toNanos();
+        this.perServerLimit = perServerLimit;
+        this.progress = new Progress[this.nodes.size()];
+        for (int i = 0; i < this.nodes.size(); i++) progress[i] = new Progress();
+    }
+
+    /** One server's calls: in flight, left behind by calls that returned, and when it last made progress. */
+    private static final class Progress {
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger late = new AtomicInteger();
+        volatile long since = System.nanoTime(); // the last answer, or the first call sent since none was in flight
+
+        void sent(long now) {
+            if (inFlight.getAndIncrement() == 0) since = now;
+        }
+
+        void answered() {
+            since = System.nanoTime();
+            inFlight.decrementAndGet();
+        }
+
+        /** Until when a call waits for this server's answer (it answered, or began a busy spell, that recently). */
+        long waitedUntil() {
+            return since + STALL_NANOS;
+        }
     }
 
     int size() {
@@ -80,7 +125,8 @@ final class Quorum implements AutoCloseable {
 
     /**
      * Runs {@code call} on {@code servers} and returns once the answers so far satisfy
-     * {@code enough}, all answered, or the call timeout passed. The caller must then
+     * {@code enough} and the grace for servers in step has passed or they answered (see the
+     * class comment), all answered, or the call timeout passed. The caller must then
      * {@link Gathered#settle settle} the result, saying what to do with answers still to come.
      * {@code enough} runs on the caller's thread.
      */
@@ -90,35 +136,78 @@ final class Quorum implements AutoCloseable {
             for (RedisNode node : servers) gathered.replies.add(run(node, call));
             return gathered;
         }
+        long start = System.nanoTime();
+        int submitted = 0;
         for (RedisNode node : servers) {
+            Progress server = progress[indexOf(node)];
+            int behind = server.late.get();
+            if (behind >= perServerLimit) {
+                gathered.replies.add(new Reply<>(node, null, new LockBackendException("Redis " + node + " is not keeping up: "
+                        + behind + " earlier calls to it are still unanswered")));
+                continue;
+            }
+            submitted++;
+            server.sent(start);
+            Runnable task = () -> {
+                Reply<R> reply = run(node, call);
+                server.answered();
+                if (!gathered.arrive(reply)) server.late.decrementAndGet();
+            };
             try {
-                parallel.execute(() -> gathered.arrive(run(node, call)));
+                parallel.execute(task);
             } catch (RejectedExecutionException closing) {
                 // close() is draining: a late give-back or the rest of a release still reaches the
                 // server (the nodes close only after the drain); once they are closed, this fails fast
-                gathered.arrive(run(node, call));
+                task.run();
             }
         }
-        long deadline = System.nanoTime() + callTimeoutNanos;
+        long deadline = start + callTimeoutNanos;
         boolean interrupted = false;
-        while (gathered.replies.size() < servers.size() && !enough.test(gathered.replies)) {
+        int expected = gathered.replies.size() + submitted;
+        while (gathered.replies.size() < expected) {
+            long now = System.nanoTime();
+            long wait = deadline - now;
+            if (enough.test(gathered.replies)) wait = Math.min(wait, waitedUntil(gathered.replies, servers, now) - now);
+            if (wait <= 0) break;
             try {
-                Reply<R> reply = gathered.arrived.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (reply == null) break; // timed out
-                gathered.replies.add(reply);
+                Reply<R> reply = gathered.arrived.poll(wait, TimeUnit.NANOSECONDS);
+                if (reply != null) gathered.replies.add(reply);
             } catch (InterruptedException e) {
                 interrupted = true; // finish the call (bounded by the timeout); the caller's wait loop reacts
             }
         }
-        gathered.stopGathering();
-        List<RedisNode> answered = gathered.replies.stream().map(Reply::node).toList();
+        List<RedisNode> answered = gathered.stopGathering();
         for (RedisNode node : servers) {
             if (!answered.contains(node)) {
+                progress[indexOf(node)].late.incrementAndGet();
                 gathered.timedOut.add(new Reply<>(node, null, new LockBackendException("Redis " + node + " did not answer in time")));
             }
         }
         if (interrupted) Thread.currentThread().interrupt();
         return gathered;
+    }
+
+    /** Until when a decided call still waits: the latest {@link Progress#waitedUntil} of the servers yet to answer. */
+    private <R> long waitedUntil(List<Reply<R>> replies, List<RedisNode> servers, long now) {
+        long until = now; // none to wait for
+        for (RedisNode node : servers) {
+            boolean answered = false;
+            for (Reply<R> r : replies) {
+                if (r.node() == node) {
+                    answered = true;
+                    break;
+                }
+            }
+            if (!answered && progress[indexOf(node)].waitedUntil() - until > 0) until = progress[indexOf(node)].waitedUntil();
+        }
+        return until;
+    }
+
+    private int indexOf(RedisNode node) {
+        for (int i = 0; i < nodes.size(); i++) {
+            if (nodes.get(i) == node) return i;
+        }
+        throw new IllegalArgumentException("not one of this quorum's servers: " + node);
     }
 
     private static <R> Reply<R> run(RedisNode node, Function<RedisNode, R> call) {
@@ -188,33 +277,42 @@ final class Quorum implements AutoCloseable {
             return repliesAndSilence();
         }
 
-        private void arrive(Reply<R> reply) {
+        /** Delivers one answer; false if it came after the call returned (it then goes to the late handler). */
+        private boolean arrive(Reply<R> reply) {
             Consumer<Reply<R>> handler;
             lock.lock();
             try {
                 if (gathering) {
                     arrived.add(reply);
-                    return;
+                    return true;
                 }
                 handler = lateHandler;
                 if (handler == null) {
                     lateUnhandled.add(reply);
-                    return;
+                    return false;
                 }
             } finally {
                 lock.unlock();
             }
             handler.accept(reply);
+            return false;
         }
 
-        private void stopGathering() {
+        /**
+         * Ends the gathering: answers that arrived but were not taken yet count as gathered (so
+         * none is late that was in before the call returned). Returns the servers that answered.
+         */
+        private List<RedisNode> stopGathering() {
             lock.lock();
             try {
                 gathering = false;
-                arrived.drainTo(lateUnhandled);
+                arrived.drainTo(replies);
             } finally {
                 lock.unlock();
             }
+            List<RedisNode> answered = new ArrayList<>(replies.size());
+            for (Reply<R> r : replies) answered.add(r.node());
+            return answered;
         }
     }
 }

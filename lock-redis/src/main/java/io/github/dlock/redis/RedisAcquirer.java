@@ -26,6 +26,9 @@ import java.util.concurrent.TimeUnit;
  */
 abstract class RedisAcquirer implements Acquirer {
     private static final byte[] NO_CHANNEL = {};
+    private static final byte[] NO_LEAST_TOKEN = {'0'};
+    /** How far ahead of this process's clock a Redlock attempt's least token is. */
+    static final long TOKEN_LEAD_MICROS = 1_000_000;
     final RedisLockProvider provider;
     final String name;
     final RedisKeys keys;
@@ -173,9 +176,10 @@ abstract class RedisAcquirer implements Acquirer {
         byte[] tokenBytes = token.getBytes(StandardCharsets.UTF_8);
         Quorum quorum = provider.quorum();
         int needed = quorum();
+        byte[] leastToken = leastToken(quorum);
         long sent = provider.ticker().read();
         Quorum.Gathered<Object[]> gathered = quorum.until(quorum.nodes(),
-                node -> acquireOn(node, tokenBytes, waiter, willWait),
+                node -> acquireOn(node, tokenBytes, waiter, willWait, leastToken),
                 replies -> decided(replies, needed, quorum.size()));
         List<Quorum.Reply<Object[]>> replies = gathered.replies();
         List<Quorum.Reply<Object[]>> granted = new ArrayList<>();
@@ -184,7 +188,9 @@ abstract class RedisAcquirer implements Acquirer {
         }
         if (granted.size() >= needed) {
             long fencingToken = granted.stream().mapToLong(r -> (Long) r.value()[1]).max().getAsLong();
-            if (quorum.size() == 1 || raiseFence(fencingToken)) {
+            // a majority whose counters already reached the token needs no write-back: the next majority meets one of them
+            long atToken = granted.stream().filter(r -> (Long) r.value()[1] == fencingToken).count();
+            if (quorum.size() == 1 || atToken >= quorum.majority() || raiseFence(fencingToken)) {
                 if (provider.ticker().read() - sent < provider.renewer().validityNanos()) { // validity, checked last
                     RedisHeldLock held = new RedisHeldLock(provider, name, fencingToken, token, holdKey(), heldAsMember(), keys.channel(), needed);
                     provider.renewer().register(held, sent); // lost() completes at sent + validity
@@ -236,9 +242,11 @@ abstract class RedisAcquirer implements Acquirer {
      * fresh connection. If the give-back fails too, the first failure stands (and the attempt
      * gives the token back again as for any erring server).
      */
-    private Object[] acquireOn(RedisNode node, byte[] token, byte[] waiter, boolean willWait) {
+    private Object[] acquireOn(RedisNode node, byte[] token, byte[] waiter, boolean willWait, byte[] leastToken) {
+        List<byte[]> args = new ArrayList<>(acquireArgs(token, waiter, willWait));
+        args.add(leastToken);
         try {
-            return provider.acquireOn(node, acquireScript(), acquireKeys(), acquireArgs(token, waiter, willWait));
+            return provider.acquireOn(node, acquireScript(), acquireKeys(), args);
         } catch (LockBackendException e) {
             if (!RedisNode.connectionDropped(e)) throw e;
             try {
@@ -247,8 +255,22 @@ abstract class RedisAcquirer implements Acquirer {
                 e.addSuppressed(again);
                 throw e;
             }
-            return provider.acquireOn(node, acquireScript(), acquireKeys(), acquireArgs(token, waiter, willWait));
+            return provider.acquireOn(node, acquireScript(), acquireKeys(), args);
         }
+    }
+
+    /**
+     * The least fencing token an attempt asks every server for (the acquire scripts' last
+     * argument): none ({@code 0}) on one server; on several, this process's clock in µs plus
+     * {@value #TOKEN_LEAD_MICROS} µs, ahead of the servers' own clocks (which the scripts
+     * take as a least token too) unless one runs more than that ahead. Servers whose counters
+     * agree then all hand out this value, and the attempt needs no write-back round (see
+     * {@link #attempt}); servers that disagree only cost that round, as before.
+     */
+    private static byte[] leastToken(Quorum quorum) {
+        if (quorum.size() == 1) return NO_LEAST_TOKEN;
+        long micros = java.util.concurrent.TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()) + TOKEN_LEAD_MICROS;
+        return Long.toString(micros).getBytes(StandardCharsets.US_ASCII);
     }
 
     private RedisScripts releaseScript() {

@@ -124,7 +124,7 @@ public final class RedisLockProvider implements LockProvider {
             this.clustered = false;
             description = (b.ssl ? "rediss://" : "redis://") + join(servers.stream().map(RedisNode::address).toList());
         }
-        this.quorum = new Quorum(nodes, Duration.ofMillis(2L * b.timeout.toMillis() + 1000));
+        this.quorum = new Quorum(nodes, Duration.ofMillis(2L * b.timeout.toMillis() + 1000), b.poolSize);
         this.prefix = b.prefix;
         this.ownerId = b.ownerId != null ? b.ownerId : OwnerIds.generate();
         this.retryStrategy = b.retryStrategy != null ? b.retryStrategy : RetryStrategy.exponential(Duration.ofMillis(5), Duration.ofMillis(500));

@@ -19,7 +19,7 @@ import java.security.NoSuchAlgorithmException;
  */
 enum RedisScripts {
     /**
-     * Mutex acquire. KEYS: lock, fence. ARGV: token, leaseMs.
+     * Mutex acquire. KEYS: lock, fence. ARGV: token, leaseMs, least token (see {@link Lib#NEXT_TOKEN}).
      * Returns {1, fencingToken} when acquired, {0, pttl of the holder} otherwise.
      */
     ACQUIRE_MUTEX(Flags.WRITES, Lib.NEXT_TOKEN + Lib.REQUIRE_TYPE + """
@@ -31,7 +31,7 @@ enum RedisScripts {
             """),
 
     /**
-     * Reader acquire. KEYS: readers, writer, waiting writers, fence. ARGV: token, leaseMs.
+     * Reader acquire. KEYS: readers, writer, waiting writers, fence. ARGV: token, leaseMs, least token.
      * Refused while a writer holds or waits. Returns {1, fencingToken} or {0, 0}.
      */
     ACQUIRE_READ(Flags.WRITES, Lib.NEXT_TOKEN + Lib.NOW_MS + Lib.REQUIRE_TYPE + """
@@ -49,7 +49,7 @@ enum RedisScripts {
 
     /**
      * Writer acquire. KEYS: readers, writer, waiting writers, fence. ARGV: token, leaseMs,
-     * waitMarkMs, waiter id. If not free and waitMarkMs > 0, marks the waiter as a waiting
+     * waitMarkMs, waiter id, least token. If not free and waitMarkMs > 0, marks the waiter as a waiting
      * writer for that long (new readers are refused meanwhile). Returns {1, fencingToken} or {0, 0}.
      */
     ACQUIRE_WRITE(Flags.WRITES, Lib.NEXT_TOKEN + Lib.NOW_MS + Lib.REQUIRE_TYPE + """
@@ -77,7 +77,7 @@ enum RedisScripts {
             """),
 
     /**
-     * Semaphore acquire. KEYS: holders, fence. ARGV: token, leaseMs, permits.
+     * Semaphore acquire. KEYS: holders, fence. ARGV: token, leaseMs, permits, least token.
      * Returns {1, fencingToken} or {0, ms until the first permit expires}.
      */
     ACQUIRE_PERMIT(Flags.WRITES, Lib.NEXT_TOKEN + Lib.NOW_MS + Lib.REQUIRE_TYPE + """
@@ -249,12 +249,19 @@ enum RedisScripts {
 
     /** Lua helpers prepended to the scripts that need them. */
     private static final class Lib {
+        /**
+         * The next fencing token from a counter: above the counter, at least the server's clock
+         * in µs (so tokens keep rising after the counter is lost with an empty restart), and at
+         * least the least token the caller proposes in the script's last argument ({@code 0}
+         * for none). Redlock proposes one above every server's clock, so servers whose counters
+         * agree hand out the same token and the write-back round can be skipped.
+         */
         static final String NEXT_TOKEN = """
                 local function next_token(fence)
                   local t = redis.call('TIME')
                   local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
                   local current = tonumber(redis.call('GET', fence) or '0')
-                  local next = math.max(current + 1, now_us)
+                  local next = math.max(current + 1, now_us, tonumber(ARGV[#ARGV]) or 0)
                   redis.call('SET', fence, string.format('%d', next))
                   return next
                 end

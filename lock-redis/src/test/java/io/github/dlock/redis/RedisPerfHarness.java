@@ -63,7 +63,7 @@ public final class RedisPerfHarness {
         byte[] lease = "30000".getBytes(StandardCharsets.UTF_8);
         byte[] channel = "perf:{raw}:released".getBytes(StandardCharsets.UTF_8);
         List<byte[]> acquireKeys = List.of(key, fence);
-        List<byte[]> acquireArgs = List.of(token, lease);
+        List<byte[]> acquireArgs = List.of(token, lease, "0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         List<byte[]> releaseKeys = List.of(key);
         List<byte[]> releaseArgs = List.of(token, channel);
         long end = System.nanoTime() + millis * 1_000_000;
