@@ -205,7 +205,7 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
         }
 
         @Override
-        public void beat(long now, long intervalNanos, long deadAfterNanos) {
+        public void beat(long now, long intervalNanos, long timeoutNanos) {
             Handler h = handler;
             Jedis c = connection;
             if (h == null || c == null) return; // connecting or backing off: the socket timeouts bound that
@@ -214,7 +214,7 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
                 SubscriberThreads.disconnect(c, master);
                 return;
             }
-            if (SubscriberThreads.silentTooLong(h.heardAt, now, intervalNanos, deadAfterNanos, master, h::pingIfFree)) {
+            if (h.liveness.check(now, intervalNanos, timeoutNanos, master, h::pingIfFree)) {
                 SubscriberThreads.disconnect(c, master);
             }
         }
@@ -289,8 +289,8 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
         private final class Handler extends JedisShardedPubSub {
             private final String control;
             private final ReentrantLock sending = new ReentrantLock();
-            /** When the server was last heard from ({@link System#nanoTime()}); the connection's start at first. */
-            volatile long heardAt = System.nanoTime();
+            /** When the server was last heard from, and pinged. */
+            final SubscriberThreads.Liveness liveness = new SubscriberThreads.Liveness();
             /** Whether the control channel's first confirmation came (later ones answer the heartbeat). */
             private volatile boolean confirmed;
 
@@ -300,14 +300,17 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
 
             /**
              * For the heartbeat: asks the server to confirm the control channel again (sharded
-             * pub/sub has no PING), unless another thread is writing (then it needs none).
+             * pub/sub has no PING), unless another thread is writing (then it needs none); whether it was sent.
              */
-            void pingIfFree() {
-                if (!sending.tryLock()) return;
+            boolean pingIfFree() {
+                if (!sending.tryLock()) return false;
                 try {
-                    if (isSubscribed()) ssubscribe(control);
+                    if (!isSubscribed()) return false;
+                    ssubscribe(control);
+                    return true;
                 } catch (RuntimeException e) {
                     LOG.debug("Heartbeat of the subscriber connection to Redis {} failed", master, e);
+                    return false;
                 } finally {
                     sending.unlock();
                 }
@@ -326,7 +329,7 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
 
             @Override
             public void onSSubscribe(String channel, int count) {
-                heardAt = System.nanoTime();
+                liveness.heard();
                 if (channel.equals(control)) {
                     if (confirmed) return; // a heartbeat's answer
                     confirmed = true;
@@ -346,13 +349,13 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
 
             @Override
             public void onSUnsubscribe(String channel, int count) {
-                heardAt = System.nanoTime();
+                liveness.heard();
                 if (channel != null && wanted.contains(channel)) moved(ShardSubscriber.this, List.of(channel)); // its slot left this master
             }
 
             @Override
             public void onSMessage(String channel, String message) {
-                heardAt = System.nanoTime();
+                liveness.heard();
                 channels.notify(channel);
             }
         }

@@ -151,7 +151,7 @@ final class RedisSubscriptions implements RedisWakeUps {
         }
 
         @Override
-        public void beat(long now, long intervalNanos, long deadAfterNanos) {
+        public void beat(long now, long intervalNanos, long timeoutNanos) {
             Handler h = handler;
             Jedis c = connection;
             if (h == null || c == null) return; // connecting or backing off: the socket timeouts bound that
@@ -161,7 +161,7 @@ final class RedisSubscriptions implements RedisWakeUps {
                 SubscriberThreads.disconnect(c, h.server);
                 return;
             }
-            if (SubscriberThreads.silentTooLong(h.heardAt, now, intervalNanos, deadAfterNanos, h.server, h::pingIfFree)) {
+            if (h.liveness.check(now, intervalNanos, timeoutNanos, h.server, h::pingIfFree)) {
                 SubscriberThreads.disconnect(c, h.server);
             }
         }
@@ -200,8 +200,8 @@ final class RedisSubscriptions implements RedisWakeUps {
             private final ReentrantLock sending = new ReentrantLock(); // not a monitor: it writes to the socket
             /** The server this connection goes to. */
             final redis.clients.jedis.HostAndPort server;
-            /** When the server was last heard from ({@link System#nanoTime()}); the connection's start at first. */
-            volatile long heardAt = System.nanoTime();
+            /** When the server was last heard from, and pinged. */
+            final SubscriberThreads.Liveness liveness = new SubscriberThreads.Liveness();
             /** Whether the server confirmed the control channel: the connection worked. */
             volatile boolean confirmed;
 
@@ -209,13 +209,16 @@ final class RedisSubscriptions implements RedisWakeUps {
                 this.server = server;
             }
 
-            /** For the heartbeat: a PING, unless another thread is writing (then it needs none). */
-            void pingIfFree() {
-                if (!sending.tryLock()) return;
+            /** For the heartbeat: a PING, unless another thread is writing (then it needs none); whether it was sent. */
+            boolean pingIfFree() {
+                if (!sending.tryLock()) return false;
                 try {
-                    if (isSubscribed()) ping();
+                    if (!isSubscribed()) return false;
+                    ping();
+                    return true;
                 } catch (RuntimeException e) {
                     LOG.debug("Ping of the subscriber connection to Redis {} failed", server, e);
+                    return false;
                 } finally {
                     sending.unlock();
                 }
@@ -223,12 +226,12 @@ final class RedisSubscriptions implements RedisWakeUps {
 
             @Override
             public void onPong(String pattern) {
-                heardAt = System.nanoTime();
+                liveness.heard();
             }
 
             @Override
             public void onUnsubscribe(String channel, int count) {
-                heardAt = System.nanoTime();
+                liveness.heard();
             }
 
             void send(Runnable command) {
@@ -244,7 +247,7 @@ final class RedisSubscriptions implements RedisWakeUps {
 
             @Override
             public void onSubscribe(String channel, int count) {
-                heardAt = System.nanoTime();
+                liveness.heard();
                 if (channel.equals(controlChannel)) {
                     confirmed = true;
                     if (!wanted.isEmpty()) {
@@ -260,7 +263,7 @@ final class RedisSubscriptions implements RedisWakeUps {
 
             @Override
             public void onMessage(String channel, String message) {
-                heardAt = System.nanoTime();
+                liveness.heard();
                 released(channel);
             }
         }

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * started with the first subscriber, ended by {@link #close()}), each registered subscriber
  * checks its connection ({@link Subscriber#beat}): it pings the server when it has heard nothing
  * for an interval, and closes the connection under its reading thread (which then reconnects,
- * to the current master) when it has heard nothing for an interval plus the provider's call
- * timeout, or when its server is no longer the master it should listen to.
+ * to the current master) when a ping went unanswered for the provider's call timeout (or,
+ * when no ping could be written, nothing was heard for two intervals plus the timeout), or
+ * when its server is no longer the master it should listen to.
  */
 final class SubscriberHeartbeat implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SubscriberHeartbeat.class);
@@ -31,29 +32,30 @@ final class SubscriberHeartbeat implements AutoCloseable {
     interface Subscriber {
         /**
          * Checks the connection once: pings it if silent for {@code intervalNanos}, closes it if
-         * silent for {@code deadAfterNanos} or if it no longer goes to the right server. Runs on
+         * a ping went unanswered for {@code timeoutNanos} (see {@link SubscriberThreads.Liveness})
+         * or if it no longer goes to the right server. Runs on
          * the heartbeat thread; must not block on the server (a ping that cannot be written at
          * once is skipped).
          *
          * @param now {@link System#nanoTime()} now
          * @param intervalNanos the heartbeat interval
-         * @param deadAfterNanos the silence after which the connection is given up
+         * @param timeoutNanos the provider's call timeout: how long a ping may go unanswered
          */
-        void beat(long now, long intervalNanos, long deadAfterNanos);
+        void beat(long now, long intervalNanos, long timeoutNanos);
     }
 
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
-    private final long deadAfterNanos;
+    private final long timeoutNanos;
     private final ReentrantLock starting = new ReentrantLock();
     private ScheduledThreadPoolExecutor timer; // guarded by starting
     private boolean closed; // guarded by starting
 
     /**
-     * @param timeoutNanos the provider's call timeout: a connection silent for an interval plus
-     *     this long after a ping is given up
+     * @param timeoutNanos the provider's call timeout: a connection whose ping went unanswered
+     *     this long is given up
      */
     SubscriberHeartbeat(long timeoutNanos) {
-        this.deadAfterNanos = TimeUnit.MILLISECONDS.toNanos(INTERVAL_MS) + timeoutNanos;
+        this.timeoutNanos = timeoutNanos;
     }
 
     /** Checks {@code subscriber} from now on; starts the heartbeat thread on the first call. */
@@ -83,7 +85,7 @@ final class SubscriberHeartbeat implements AutoCloseable {
         long interval = TimeUnit.MILLISECONDS.toNanos(INTERVAL_MS);
         for (Subscriber s : subscribers) {
             try {
-                s.beat(System.nanoTime(), interval, deadAfterNanos);
+                s.beat(System.nanoTime(), interval, timeoutNanos);
             } catch (RuntimeException e) {
                 LOG.debug("Heartbeat of a Redis subscriber failed", e);
             }

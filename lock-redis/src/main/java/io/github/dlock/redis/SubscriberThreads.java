@@ -37,20 +37,47 @@ final class SubscriberThreads {
     }
 
     /**
-     * What a subscriber's heartbeat does with its connection (see {@link SubscriberHeartbeat}):
-     * {@code true} if it is to be closed because nothing was heard from the server for
-     * {@code deadAfterNanos} (logged); pings with {@code ping} (which must not block for
-     * long) if it was silent for {@code intervalNanos}.
+     * What a subscriber's heartbeat knows of its connection (see {@link SubscriberHeartbeat}):
+     * when the server was last heard from and when the last ping went out. The reading thread
+     * calls {@link #heard()} on everything the server sends; the heartbeat thread calls
+     * {@link #check}.
      */
-    static boolean silentTooLong(long heardAt, long now, long intervalNanos, long deadAfterNanos, Object server, Runnable ping) {
-        long silent = now - heardAt;
-        if (silent > deadAfterNanos) {
-            LOG.info("Redis {} has not answered the subscriber for {} ms; reconnecting its waiters' subscriptions", server,
-                    java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(silent));
-            return true;
+    static final class Liveness {
+        private volatile long heardAt = System.nanoTime(); // the connection's start at first
+        private volatile long pingedAt; // 0: no ping out since the server was last heard
+
+        /** The server sent something (an answer, a confirmation, a message). */
+        void heard() {
+            heardAt = System.nanoTime();
+            pingedAt = 0;
         }
-        if (silent >= intervalNanos) ping.run();
-        return false;
+
+        /**
+         * One heartbeat: {@code true} if the connection is to be given up (logged), because a
+         * ping went unanswered for {@code timeoutNanos}, or nothing at all was heard for two
+         * intervals plus the timeout (no ping could be written, or the subscription was never
+         * confirmed); pings with {@code ping} (which must not block for long and says whether it
+         * sent one) if the connection was silent for an interval and no ping is out.
+         */
+        boolean check(long now, long intervalNanos, long timeoutNanos, Object server, java.util.function.BooleanSupplier ping) {
+            long silent = now - heardAt;
+            long pinged = pingedAt;
+            if (pinged != 0 && now - pinged > timeoutNanos) {
+                LOG.info("Redis {} did not answer the subscriber's ping within {} ms; reconnecting its waiters' subscriptions", server,
+                        java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(now - pinged));
+                return true;
+            }
+            if (silent > 2 * intervalNanos + timeoutNanos) {
+                LOG.info("Redis {} has not answered the subscriber for {} ms; reconnecting its waiters' subscriptions", server,
+                        java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(silent));
+                return true;
+            }
+            if (pinged == 0 && silent >= intervalNanos) {
+                pingedAt = now; // before sending: the answer may come before ping returns
+                if (!ping.getAsBoolean()) pingedAt = 0;
+            }
+            return false;
+        }
     }
 
     /** Waits up to {@link #STOP_WAIT_MS} for {@code thread} to end (not for itself); warns if it did not. */
