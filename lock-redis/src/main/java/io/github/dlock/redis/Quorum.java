@@ -30,9 +30,10 @@ import java.util.function.Predicate;
  * each, until thousands of threads fought over the CPUs, and the stragglers' late grants and
  * releases left holds behind. A stalled minority costs a caller at most {@value #STALL_MILLIS}
  * ms once (then nothing but its own calls, left to finish in the background), and a server
- * with as many calls left behind unanswered as it has connections gets no more (they fail at
- * once as "not keeping up"), so the threads waiting on a stalled server stay bounded by its
- * pool size plus one call per caller. Answers that arrive after the call returned are
+ * with as many calls left behind unanswered as it has connections gets no more acquire
+ * attempts, renewals or queries (they fail at once as "not keeping up"), while its releases
+ * and give-backs queue for one thread of their own, in order; so the threads waiting on a
+ * stalled server stay bounded by its pool size plus one call per caller plus one. Answers that arrive after the call returned are
  * handed to the caller's late handler (e.g. a late grant of a failed acquisition is given
  * back). Calls are bounded by a timeout and not cut short by
  * the caller's interrupt (its status is kept): abandoning a half-finished quorum call would
@@ -72,6 +73,8 @@ final class Quorum implements AutoCloseable {
 
     /** One server's calls: in flight, left behind by calls that returned, and when it last made progress. */
     private static final class Progress {
+        /** Releases and give-backs for a server that is not keeping up, one at a time, in order. */
+        final ExecutorService backlog = Executors.newSingleThreadExecutor(ProviderRuntime.daemonThreads("dlock-redlock-backlog"));
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger late = new AtomicInteger();
         volatile long since = System.nanoTime(); // the last answer, or the first call sent since none was in flight
@@ -115,7 +118,7 @@ final class Quorum implements AutoCloseable {
 
     /** As {@link #onSome(int, Function)} on the given servers only. */
     <R> List<Reply<R>> onSome(List<RedisNode> servers, int okNeeded, Function<RedisNode, R> call) {
-        return until(servers, call, okAtLeast(okNeeded)).settle(ignored -> {});
+        return gather(servers, call, okAtLeast(okNeeded), false).settle(ignored -> {});
     }
 
     /** A predicate for {@link #until}: {@code okNeeded} answers without error. */
@@ -131,6 +134,16 @@ final class Quorum implements AutoCloseable {
      * {@code enough} runs on the caller's thread.
      */
     <R> Gathered<R> until(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough) {
+        return gather(servers, call, enough, true);
+    }
+
+    /**
+     * {@link #until}; {@code mayRefuse}: whether a server that is not keeping up is skipped (an
+     * acquire attempt, a renewal or a query: skipping it costs nothing that is not retried) or
+     * sent the call after the others it owes, one at a time on a thread of its own ({@link
+     * #onSome}: releases and give-backs, which must reach it, else a hold stays for its lease).
+     */
+    private <R> Gathered<R> gather(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough, boolean mayRefuse) {
         Gathered<R> gathered = new Gathered<>();
         if (parallel == null) {
             for (RedisNode node : servers) gathered.replies.add(run(node, call));
@@ -141,7 +154,8 @@ final class Quorum implements AutoCloseable {
         for (RedisNode node : servers) {
             Progress server = progress[indexOf(node)];
             int behind = server.late.get();
-            if (behind >= perServerLimit) {
+            boolean overflow = behind >= perServerLimit;
+            if (overflow && mayRefuse) {
                 gathered.replies.add(new Reply<>(node, null, new LockBackendException("Redis " + node + " is not keeping up: "
                         + behind + " earlier calls to it are still unanswered")));
                 continue;
@@ -151,10 +165,10 @@ final class Quorum implements AutoCloseable {
             Runnable task = () -> {
                 Reply<R> reply = run(node, call);
                 server.answered();
-                if (!gathered.arrive(reply)) server.late.decrementAndGet();
+                gathered.arrive(reply, server.late::decrementAndGet);
             };
             try {
-                parallel.execute(task);
+                (overflow ? server.backlog : parallel).execute(task);
             } catch (RejectedExecutionException closing) {
                 // close() is draining: a late give-back or the rest of a release still reaches the
                 // server (the nodes close only after the drain); once they are closed, this fails fast
@@ -224,13 +238,18 @@ final class Quorum implements AutoCloseable {
 
     @Override
     public void close() {
-        if (parallel != null) {
-            parallel.shutdown(); // calls still running or queued (a give-back, the rest of a release) finish first, bounded
+        List<ExecutorService> executors = new ArrayList<>();
+        if (parallel != null) executors.add(parallel);
+        for (Progress p : progress) executors.add(p.backlog);
+        executors.forEach(ExecutorService::shutdown); // calls still running or queued (a give-back, the rest of a release) finish first, bounded
+        long deadline = System.nanoTime() + 2 * callTimeoutNanos + 1_000_000_000L;
+        for (ExecutorService e : executors) {
             try {
-                if (!parallel.awaitTermination(2 * callTimeoutNanos + 1_000_000_000L, TimeUnit.NANOSECONDS)) parallel.shutdownNow();
-            } catch (InterruptedException e) {
-                parallel.shutdownNow();
+                if (!e.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) e.shutdownNow();
+            } catch (InterruptedException interrupted) {
+                executors.forEach(ExecutorService::shutdownNow);
                 Thread.currentThread().interrupt();
+                break;
             }
         }
         nodes.forEach(RedisNode::close);
@@ -277,25 +296,27 @@ final class Quorum implements AutoCloseable {
             return repliesAndSilence();
         }
 
-        /** Delivers one answer; false if it came after the call returned (it then goes to the late handler). */
-        private boolean arrive(Reply<R> reply) {
+        /**
+         * Delivers one answer; one that came after the call returned first runs {@code late}
+         * (before the late handler, which may call the same server again), then goes to the late handler.
+         */
+        private void arrive(Reply<R> reply, Runnable late) {
             Consumer<Reply<R>> handler;
             lock.lock();
             try {
                 if (gathering) {
                     arrived.add(reply);
-                    return true;
+                    return;
                 }
                 handler = lateHandler;
                 if (handler == null) {
                     lateUnhandled.add(reply);
-                    return false;
                 }
             } finally {
                 lock.unlock();
             }
-            handler.accept(reply);
-            return false;
+            late.run();
+            if (handler != null) handler.accept(reply);
         }
 
         /**

@@ -244,6 +244,10 @@ abstract class RedisAcquirer implements Acquirer {
      */
     private Object[] acquireOn(RedisNode node, byte[] token, byte[] waiter, boolean willWait, byte[] leastToken) {
         List<byte[]> args = new ArrayList<>(acquireArgs(token, waiter, willWait));
+        Quorum quorum = provider.quorum();
+        if (quorum.size() > 1 && heldAsMember()) { // a shared hold: this server's own residue class (see RedisScripts)
+            leastToken = ("0/" + quorum.nodes().indexOf(node) + "/" + quorum.size()).getBytes(StandardCharsets.US_ASCII);
+        }
         args.add(leastToken);
         try {
             return provider.acquireOn(node, acquireScript(), acquireKeys(), args);
@@ -261,14 +265,18 @@ abstract class RedisAcquirer implements Acquirer {
 
     /**
      * The least fencing token an attempt asks every server for (the acquire scripts' last
-     * argument): none ({@code 0}) on one server; on several, this process's clock in µs plus
+     * argument): none ({@code 0}) on one server or for a shared hold (a reader, a permit);
+     * for an exclusive one on several servers, this process's clock in µs plus
      * {@value #TOKEN_LEAD_MICROS} µs, ahead of the servers' own clocks (which the scripts
      * take as a least token too) unless one runs more than that ahead. Servers whose counters
      * agree then all hand out this value, and the attempt needs no write-back round (see
      * {@link #attempt}); servers that disagree only cost that round, as before.
      */
-    private static byte[] leastToken(Quorum quorum) {
-        if (quorum.size() == 1) return NO_LEAST_TOKEN;
+    private byte[] leastToken(Quorum quorum) {
+        // shared holds (readers, permits) may be granted at once: the same proposal would then reach the
+        // servers in different orders and hand two holders the same largest token (review: 337 of 2,000);
+        // they get a residue class per server instead (acquireOn)
+        if (quorum.size() == 1 || heldAsMember()) return NO_LEAST_TOKEN;
         long micros = java.util.concurrent.TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()) + TOKEN_LEAD_MICROS;
         return Long.toString(micros).getBytes(StandardCharsets.US_ASCII);
     }

@@ -253,15 +253,26 @@ enum RedisScripts {
          * The next fencing token from a counter: above the counter, at least the server's clock
          * in µs (so tokens keep rising after the counter is lost with an empty restart), and at
          * least the least token the caller proposes in the script's last argument ({@code 0}
-         * for none). Redlock proposes one above every server's clock, so servers whose counters
-         * agree hand out the same token and the write-back round can be skipped.
+         * for none). Redlock proposes one above every server's clock for exclusive holds, so
+         * servers whose counters agree hand out the same token and the write-back round can be
+         * skipped; for shared holds (readers, permits), which may be granted at once, it passes
+         * {@code least/index/servers} instead: each server then hands out only values congruent
+         * to its index modulo the number of servers, so no two servers ever hand out the same
+         * value, and concurrent holders never share a token.
          */
         static final String NEXT_TOKEN = """
                 local function next_token(fence)
                   local t = redis.call('TIME')
                   local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
                   local current = tonumber(redis.call('GET', fence) or '0')
-                  local next = math.max(current + 1, now_us, tonumber(ARGV[#ARGV]) or 0)
+                  local least, index, servers = string.match(ARGV[#ARGV], '^(%d+)/(%d+)/(%d+)$')
+                  local next
+                  if servers then
+                    next = math.max(current + 1, now_us, tonumber(least))
+                    next = next + (tonumber(index) - next) % tonumber(servers)
+                  else
+                    next = math.max(current + 1, now_us, tonumber(ARGV[#ARGV]) or 0)
+                  end
                   redis.call('SET', fence, string.format('%d', next))
                   return next
                 end
