@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every lock-bench benchmark in one go and writes docs/benchmarks.md, docs/benchmarks.png
 # and the raw JMH JSON (docs/benchmarks-jmh-*.json).
-#   lock-bench/run.sh quick   # about 8 minutes on 2 cores
+#   lock-bench/run.sh quick   # about 14 minutes on 2 cores
 #   lock-bench/run.sh full    # about 25 minutes
 #   lock-bench/run.sh smoke   # about 2 minutes: checks that everything runs (writes to target/bench-smoke)
 #   lock-bench/run.sh quick postgres Mutex   # only these pairs (writes to target/bench-partial)
+#   lock-bench/run.sh quick rate vthreads    # only these parts (handoff, cache, rate, vthreads, renewal)
 # Needs the loopback Redis (or $DLOCK_REDIS_URL) and PostgreSQL (or $DLOCK_POSTGRES_URL), and
 # redis-server and redis-cli on the PATH: three extra servers for Redlock and a Redis Cluster of
 # three masters are started on free ports and stopped (by PID) when the script ends.
@@ -77,7 +78,14 @@ done
 
 export DLOCK_REDLOCK_URL="redis://$(IFS=,; echo "${servers[*]}")"
 export DLOCK_CLUSTER_URL="redis-cluster://$(IFS=,; echo "${cluster[*]}")"
+# The virtual-thread comparison runs in a JVM of its own on the newest JDK 21+ installed (the build targets 17).
+if [ -z "${DLOCK_BENCH_JAVA21:-}" ]; then
+  for jdk in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -V -r); do
+    v=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | sed -n -E 's/^ *java.specification.version = ([0-9]+)$/\1/p')
+    if [ -n "$v" ] && [ "$v" -ge 21 ]; then export DLOCK_BENCH_JAVA21="$jdk/bin/java"; break; fi
+  done
+fi
 export DLOCK_REDIS_VERSION="$(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/')"
-echo "bench: mode $mode, Redlock on $DLOCK_REDLOCK_URL, cluster on $DLOCK_CLUSTER_URL"
+echo "bench: mode $mode, Redlock on $DLOCK_REDLOCK_URL, cluster on $DLOCK_CLUSTER_URL, virtual threads on ${DLOCK_BENCH_JAVA21:-no JDK 21+}"
 java -Djava.awt.headless=true -cp "lock-bench/target/classes:$(cat lock-bench/target/classpath.txt)" \
   io.github.dlock.bench.BenchMain "$mode" "$out" "$@"

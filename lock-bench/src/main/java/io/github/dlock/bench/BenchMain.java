@@ -41,12 +41,12 @@ public final class BenchMain {
 
     /** How long each part runs; every pair is measured {@code rounds} times, interleaved. */
     record Mode(String name, int rounds, int warmups, int warmupSeconds, int iterations, int iterationSeconds, long handoffMillis,
-            int renewalIntervals) {
+            int renewalIntervals, long rateLimitMillis, int virtualThreadRounds) {
         static Mode of(String name) {
             return switch (name) {
-                case "quick" -> new Mode(name, 3, 1, 1, 2, 1, 4_000, 4);
-                case "full" -> new Mode(name, 5, 1, 3, 3, 2, 20_000, 10);
-                case "smoke" -> new Mode(name, 1, 0, 1, 1, 1, 1_000, 1); // checks that everything runs; figures meaningless
+                case "quick" -> new Mode(name, 3, 1, 1, 2, 1, 4_000, 4, 20_000, 5);
+                case "full" -> new Mode(name, 5, 1, 3, 3, 2, 20_000, 10, 20_000, 9);
+                case "smoke" -> new Mode(name, 1, 0, 1, 1, 1, 1_000, 1, 2_000, 1); // checks that everything runs; figures meaningless
                 default -> throw new IllegalArgumentException("mode must be quick, full or smoke: " + name);
             };
         }
@@ -68,12 +68,19 @@ public final class BenchMain {
 
     static final int[] THREADS = {1, 8};
 
+    /** The parts other than the JMH pairs; naming one on the command line runs it (and no pair not named). */
+    static final List<String> PARTS = List.of("handoff", "cache", "rate", "vthreads", "renewal");
+
+    static final List<String> STORES = List.of(Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES, Targets.CLUSTER);
+
     public static void main(String[] args) throws Exception {
         Mode mode = Mode.of(args.length > 0 ? args[0] : "quick");
         Path out = Path.of(args.length > 1 ? args[1] : "docs");
         List<String> only = args.length > 2 ? List.of(args).subList(2, args.length) : List.of();
         for (String label : only) {
-            if (PAIRS.stream().noneMatch(p -> p.label().equals(label))) throw new IllegalArgumentException("no such pair: " + label);
+            if (!PARTS.contains(label) && PAIRS.stream().noneMatch(p -> p.label().equals(label))) {
+                throw new IllegalArgumentException("no such pair or part: " + label + " (parts: " + PARTS + ")");
+            }
         }
         Files.createDirectories(out);
         List<RunResult> results = new ArrayList<>();
@@ -92,22 +99,55 @@ public final class BenchMain {
                 }
             }
         }
-        try (PrintStream json = new PrintStream(Files.newOutputStream(out.resolve("benchmarks-jmh.json")), true, StandardCharsets.UTF_8)) {
-            ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(results);
+        if (!results.isEmpty()) {
+            try (PrintStream json = new PrintStream(Files.newOutputStream(out.resolve("benchmarks-jmh.json")), true, StandardCharsets.UTF_8)) {
+                ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(results);
+            }
         }
-        if (!only.isEmpty()) {
-            new Report(mode, rounds, Map.of(), List.of(), Map.of()).write(out);
-            System.out.println("wrote " + out.resolve("benchmarks.md") + " (only " + only + ")");
-            return;
+        Report.Parts parts = new Report.Parts(
+                part(only, "handoff") ? handoffs(mode) : Map.of(),
+                part(only, "cache") ? sharedCaches(mode) : Map.of(),
+                part(only, "rate") ? rateLimits(mode) : Map.of(),
+                part(only, "vthreads") ? virtualThreads(mode) : Map.of(),
+                part(only, "renewal") ? List.of(
+                        RenewalCost.measure("Redis", Targets.redisUrl(), 10_000, mode.renewalIntervals()),
+                        RenewalCost.measure("Redlock (3)", Targets.redlockUrl(), 10_000, mode.renewalIntervals()),
+                        RenewalCost.measure("Cluster (3 masters)", Targets.clusterUrl(), 10_000, mode.renewalIntervals())) : List.of());
+        new Report(mode, rounds, parts).write(out);
+        System.out.println("wrote " + out.resolve("benchmarks.md") + (only.isEmpty() ? " and its charts" : " (only " + only + ")"));
+    }
+
+    private static boolean part(List<String> only, String part) {
+        return only.isEmpty() || only.contains(part);
+    }
+
+    /** The rate-limiting scenario on every store, and Redisson's two semaphores on the same Redis. */
+    private static Map<String, RateLimit.Result> rateLimits(Mode mode) throws Exception {
+        Map<String, RateLimit.Result> results = new LinkedHashMap<>();
+        for (String backend : STORES) {
+            System.out.printf("bench: rate limiting, %s%n", backend);
+            results.put("dlock " + backend, RateLimit.run("dlock", backend, mode.rateLimitMillis()));
         }
-        Map<String, Handoff.Samples> handoffs = handoffs(mode);
-        Map<String, SharedCache.Result> caches = sharedCaches(mode);
-        List<RenewalCost.Result> renewals = List.of(
-                RenewalCost.measure("Redis", Targets.redisUrl(), 10_000, mode.renewalIntervals()),
-                RenewalCost.measure("Redlock (3)", Targets.redlockUrl(), 10_000, mode.renewalIntervals()),
-                RenewalCost.measure("Cluster (3 masters)", Targets.clusterUrl(), 10_000, mode.renewalIntervals()));
-        new Report(mode, rounds, handoffs, renewals, caches).write(out);
-        System.out.println("wrote " + out.resolve("benchmarks.md") + " and " + out.resolve("benchmarks.png"));
+        for (String library : List.of("RSemaphore", "RPermitExpirableSemaphore")) {
+            System.out.printf("bench: rate limiting, Redisson %s%n", library);
+            results.put("Redisson " + library + " redis", RateLimit.run(library, Targets.REDIS, mode.rateLimitMillis()));
+        }
+        return results;
+    }
+
+    /** Virtual against platform threads on every store, in a JDK 21+ JVM; empty (and said) if there is none. */
+    private static Map<String, VirtualThreads.Result> virtualThreads(Mode mode) throws Exception {
+        Map<String, VirtualThreads.Result> results = new LinkedHashMap<>();
+        for (String backend : STORES) {
+            System.out.printf("bench: virtual threads, %s%n", backend);
+            VirtualThreads.Result r = VirtualThreads.measure(backend, mode.virtualThreadRounds());
+            if (r == null) {
+                System.out.println("bench: no JDK 21 or later (set DLOCK_BENCH_JAVA21): virtual threads not measured");
+                return results;
+            }
+            results.put(backend, r);
+        }
+        return results;
     }
 
     static String key(Pair pair, int threads) {
@@ -145,7 +185,7 @@ public final class BenchMain {
     /** Eight threads on one name per store; Redisson's RLock beside dlock on the same Redis. */
     private static Map<String, Handoff.Samples> handoffs(Mode mode) throws Exception {
         Map<String, Handoff.Samples> samples = new LinkedHashMap<>();
-        for (String backend : List.of(Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES, Targets.CLUSTER)) {
+        for (String backend : STORES) {
             try (LockProvider provider = Targets.open(backend, Targets.tempDir("dlock-handoff-"))) {
                 DistributedLock lock = provider.lock("handoff-" + UUID.randomUUID());
                 samples.put("dlock " + backend, Handoff.measure(8, mode.handoffMillis(), i -> dlock(lock)));
@@ -159,7 +199,7 @@ public final class BenchMain {
     /** The shared-cache scenario on every store, and Redisson's {@code RReadWriteLock} on the same Redis and cluster. */
     private static Map<String, SharedCache.Result> sharedCaches(Mode mode) throws Exception {
         Map<String, SharedCache.Result> results = new LinkedHashMap<>();
-        for (String backend : List.of(Targets.FILE, Targets.REDIS, Targets.REDLOCK, Targets.POSTGRES, Targets.CLUSTER)) {
+        for (String backend : STORES) {
             System.out.printf("bench: shared cache, %s%n", backend);
             try (LockProvider provider = Targets.open(backend, Targets.tempDir("dlock-cache-"))) {
                 io.github.dlock.DistributedReadWriteLock rw = provider.readWriteLock("cache-" + UUID.randomUUID());
