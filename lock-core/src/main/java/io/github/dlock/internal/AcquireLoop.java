@@ -7,7 +7,10 @@ import java.util.function.BooleanSupplier;
 /**
  * The wait loop for backends that must poll: repeat an attempt, pausing per the
  * {@link RetryStrategy} (bounded by the deadline) and waking early on a {@link WakeSignal}.
- * Checks interruption before every attempt.
+ * Checks interruption before every attempt. A wait woken by {@link WakeSignal#signalOne} is
+ * followed by an attempt; if the loop ends before it (interrupted, or the attempt throws), the
+ * wake-up is passed on to another waiter, so a release that could let one waiter in is never
+ * left to the retry timers.
  */
 public final class AcquireLoop {
 
@@ -54,29 +57,35 @@ public final class AcquireLoop {
         if (failures > 0 && (deadline.remainingNanos() == 0 || !retry.allowsAnotherAttempt(failures))) return null;
         boolean polling = false; // within a strategy pause cut into short polls, which ends at pauseEnds
         long pauseEnds = 0;
-        while (true) {
-            if (Thread.interrupted()) throw new InterruptedException();
-            long seen = signal.generation();
-            T result = attempt.tryOnce();
-            if (result != null) return result;
-            long remaining = deadline.remainingNanos();
-            if (remaining == 0) return null;
-            boolean shortly = pauseShortly.getAsBoolean();
-            long now = System.nanoTime();
-            if (!polling || now - pauseEnds >= 0) { // this attempt ends a strategy pause (or made none yet): it counts
-                failures++;
-                if (!retry.allowsAnotherAttempt(failures)) return null;
-                long pause = retry.delayNanos(failures);
-                if (!shortly) {
-                    polling = false;
-                    signal.awaitChange(seen, Math.min(remaining, pause));
-                    continue;
+        boolean owed = false; // the last wait took a signalOne: the attempt it was for is not made yet
+        try {
+            while (true) {
+                if (Thread.interrupted()) throw new InterruptedException();
+                long seen = signal.generation();
+                T result = attempt.tryOnce();
+                owed = false;
+                if (result != null) return result;
+                long remaining = deadline.remainingNanos();
+                if (remaining == 0) return null;
+                boolean shortly = pauseShortly.getAsBoolean();
+                long now = System.nanoTime();
+                if (!polling || now - pauseEnds >= 0) { // this attempt ends a strategy pause (or made none yet): it counts
+                    failures++;
+                    if (!retry.allowsAnotherAttempt(failures)) return null;
+                    long pause = retry.delayNanos(failures);
+                    if (!shortly) {
+                        polling = false;
+                        owed = signal.awaitChange(seen, Math.min(remaining, pause));
+                        continue;
+                    }
+                    polling = true;
+                    pauseEnds = now + Math.min(pause, Long.MAX_VALUE / 4);
                 }
-                polling = true;
-                pauseEnds = now + Math.min(pause, Long.MAX_VALUE / 4);
+                long left = pauseEnds - now;
+                owed = signal.awaitChange(seen, Math.min(remaining, shortly ? Math.min(left, retry.delayNanos(1)) : left));
             }
-            long left = pauseEnds - now;
-            signal.awaitChange(seen, Math.min(remaining, shortly ? Math.min(left, retry.delayNanos(1)) : left));
+        } finally {
+            if (owed) signal.signalOne();
         }
     }
 }

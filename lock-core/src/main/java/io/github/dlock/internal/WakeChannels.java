@@ -10,9 +10,12 @@ import java.util.function.Consumer;
 
 /**
  * Waiters' interest in release notifications, by channel: the first waiter on a channel makes
- * the backend subscribe (LISTEN, SUBSCRIBE), the last one leaving unsubscribes, and a
- * notification wakes every waiter of its channel. Backends with server-side notifications
- * share this bookkeeping and only supply the subscribe/unsubscribe actions.
+ * the backend subscribe (LISTEN, SUBSCRIBE), the last one leaving unsubscribes. A notification
+ * wakes one waiter of its channel when every waiter there is {@linkplain #join(String, boolean)
+ * one at a time} (a mutex, a semaphore permit: a release lets one in), and all of them
+ * otherwise (reader-writer locks: a writer's release lets every reader in). Backends with
+ * server-side notifications share this bookkeeping and only supply the subscribe/unsubscribe
+ * actions.
  */
 public final class WakeChannels {
     private final ReentrantLock lock = new ReentrantLock(); // not a monitor: the callbacks may write to a socket
@@ -29,24 +32,43 @@ public final class WakeChannels {
         this.onLastWaiterGone = onLastWaiterGone;
     }
 
-    /** Registers a waiter on {@code channel}; pair with {@link #leave}. */
+    /** Registers a waiter on {@code channel} that a notification may let in with others; pair with {@link #leave(String)}. */
     public WakeSignal join(String channel) {
+        return join(channel, false);
+    }
+
+    /**
+     * Registers a waiter on {@code channel}; pair with {@link #leave(String, boolean)} with the
+     * same {@code oneAtATime}.
+     *
+     * @param oneAtATime true if a notification on {@code channel} can let in this waiter or
+     *     another one of its kind, never two: a mutex, a semaphore permit
+     */
+    public WakeSignal join(String channel, boolean oneAtATime) {
         lock.lock();
         try {
             Interest interest = interests.computeIfAbsent(channel, c -> new Interest());
             if (interest.waiters++ == 0) onFirstWaiter.accept(channel);
+            if (!oneAtATime) interest.manyAtATime++;
             return interest.signal;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Ends the interest of one waiter that {@link #join joined} {@code channel}. */
+    /** Ends the interest of one waiter that {@link #join(String) joined} {@code channel}. */
     public void leave(String channel) {
+        leave(channel, false);
+    }
+
+    /** Ends the interest of one waiter that {@link #join(String, boolean) joined} {@code channel}. */
+    public void leave(String channel, boolean oneAtATime) {
         lock.lock();
         try {
             Interest interest = interests.get(channel);
-            if (interest != null && --interest.waiters == 0) {
+            if (interest == null) return;
+            if (!oneAtATime) interest.manyAtATime--;
+            if (--interest.waiters == 0) {
                 interests.remove(channel);
                 onLastWaiterGone.accept(channel);
             }
@@ -55,16 +77,23 @@ public final class WakeChannels {
         }
     }
 
-    /** A release was announced on {@code channel}. */
+    /** A release was announced on {@code channel}: wakes one waiter or all of them (see the class comment). */
     public void notify(String channel) {
         Interest interest;
+        boolean one;
         lock.lock();
         try {
             interest = interests.get(channel);
+            one = interest != null && interest.manyAtATime == 0;
         } finally {
             lock.unlock();
         }
-        if (interest != null) interest.signal.signalAll();
+        if (interest == null) return;
+        if (one) {
+            interest.signal.signalOne();
+        } else {
+            interest.signal.signalAll();
+        }
     }
 
     /** Wakes every waiter, e.g. after a reconnect during which notifications may have been missed. */
@@ -92,5 +121,6 @@ public final class WakeChannels {
     private static final class Interest {
         final WakeSignal signal = new WakeSignal();
         int waiters;
+        int manyAtATime; // waiters that joined with oneAtATime false
     }
 }

@@ -38,7 +38,11 @@ abstract class PostgresAcquirer implements Acquirer {
     /** The advisory locks any one of which grants this lock (one, or a semaphore's permits). */
     abstract List<Advisory> candidates();
 
-    /** The channel releases NOTIFY and waiters LISTEN on, or null when waits happen in the server. */
+    /**
+     * The channel releases NOTIFY and waiters LISTEN on, or null when waits happen in the
+     * server. Each NOTIFY stands for one released permit and wakes one waiter
+     * ({@link PostgresNotifications#join}).
+     */
     String notifyChannel() {
         return null;
     }

@@ -39,12 +39,13 @@ final class PostgresNotifications implements AutoCloseable {
                 : new WakeChannels(c -> { }, c -> { });
     }
 
+    /** Registers a waiter for a permit of the semaphore on {@code channel}: a NOTIFY is one released permit, so it wakes one waiter. */
     WakeSignal join(String channel) {
-        return channels.join(channel);
+        return channels.join(channel, true);
     }
 
     void leave(String channel) {
-        channels.leave(channel);
+        channels.leave(channel, true);
     }
 
     /** A permit was released in this process: its waiters need not wait for the NOTIFY. */

@@ -41,6 +41,13 @@ abstract class RedisAcquirer implements Acquirer {
 
     abstract RedisScripts acquireScript();
 
+    /**
+     * True if a release message on this lock's channel lets in at most one waiter of this
+     * kind (a mutex, a semaphore permit), so it wakes one waiter here, not all of them; false
+     * for the sides of a reader-writer lock (a writer's release lets every reader in).
+     */
+    abstract boolean oneAtATime();
+
     abstract List<byte[]> acquireKeys();
 
     /** The acquire script's arguments; {@code waiter} is the same for every attempt of one acquisition. */
@@ -101,7 +108,7 @@ abstract class RedisAcquirer implements Acquirer {
             String channel = keys.channel();
             ScheduledFuture<?>[] expiryWake = {null};
             try {
-                WakeSignal wake = provider.subscriptions().subscribe(channel, Math.min(deadline.remainingNanos(), provider.timeoutNanos()));
+                WakeSignal wake = provider.subscriptions().subscribe(channel, oneAtATime(), Math.min(deadline.remainingNanos(), provider.timeoutNanos()));
                 Semaphore turn = provider.waitingTurn(channel);
                 RuntimeException[] failing = {null};
                 AcquireLoop.Attempt<HeldLock> waiting = () -> {
@@ -128,7 +135,7 @@ abstract class RedisAcquirer implements Acquirer {
                 return held;
             } finally {
                 if (expiryWake[0] != null) expiryWake[0].cancel(false);
-                provider.subscriptions().unsubscribe(channel);
+                provider.subscriptions().unsubscribe(channel, oneAtATime());
             }
         } finally {
             if (!acquired) gaveUp(waiterBytes);

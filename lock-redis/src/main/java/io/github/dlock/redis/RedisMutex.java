@@ -14,6 +14,11 @@ final class RedisMutex extends RedisAcquirer {
     }
 
     @Override
+    boolean oneAtATime() {
+        return true;
+    }
+
+    @Override
     RedisScripts acquireScript() {
         return RedisScripts.ACQUIRE_MUTEX;
     }

@@ -27,6 +27,11 @@ final class RedisReadWriteLock {
         }
 
         @Override
+        boolean oneAtATime() {
+            return false;
+        }
+
+        @Override
         RedisScripts acquireScript() {
             return RedisScripts.ACQUIRE_READ;
         }
@@ -66,6 +71,11 @@ final class RedisReadWriteLock {
             super(provider, name, ":rw");
             this.keys = keysOf(super.keys);
             this.channel = super.keys.channel().getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        boolean oneAtATime() {
+            return false;
         }
 
         @Override

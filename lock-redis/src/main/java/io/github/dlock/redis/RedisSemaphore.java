@@ -32,6 +32,11 @@ final class RedisSemaphore extends RedisAcquirer {
     }
 
     @Override
+    boolean oneAtATime() {
+        return true; // a release message is one permit given back
+    }
+
+    @Override
     RedisScripts acquireScript() {
         return RedisScripts.ACQUIRE_PERMIT;
     }

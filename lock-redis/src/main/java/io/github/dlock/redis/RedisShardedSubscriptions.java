@@ -57,8 +57,8 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
     }
 
     @Override
-    public WakeSignal subscribe(String channel, long maxWaitNanos) throws InterruptedException {
-        WakeSignal signal = channels.join(channel);
+    public WakeSignal subscribe(String channel, boolean oneAtATime, long maxWaitNanos) throws InterruptedException {
+        WakeSignal signal = channels.join(channel, oneAtATime);
         ShardSubscriber s = routes.get(channel);
         if (s != null) {
             try {
@@ -73,8 +73,8 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
     }
 
     @Override
-    public void unsubscribe(String channel) {
-        channels.leave(channel);
+    public void unsubscribe(String channel, boolean oneAtATime) {
+        channels.leave(channel, oneAtATime);
     }
 
     @Override

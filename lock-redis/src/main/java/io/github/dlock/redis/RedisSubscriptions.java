@@ -53,8 +53,8 @@ final class RedisSubscriptions implements RedisWakeUps {
 
     /** Waits for the confirmation of every server. */
     @Override
-    public WakeSignal subscribe(String channel, long maxWaitNanos) throws InterruptedException {
-        WakeSignal signal = channels.join(channel);
+    public WakeSignal subscribe(String channel, boolean oneAtATime, long maxWaitNanos) throws InterruptedException {
+        WakeSignal signal = channels.join(channel, oneAtATime);
         long end = System.nanoTime() + maxWaitNanos;
         for (NodeSubscriber s : subscribers) {
             try {
@@ -70,8 +70,8 @@ final class RedisSubscriptions implements RedisWakeUps {
     }
 
     @Override
-    public void unsubscribe(String channel) {
-        channels.leave(channel);
+    public void unsubscribe(String channel, boolean oneAtATime) {
+        channels.leave(channel, oneAtATime);
     }
 
     /** Wakes this provider's waiters on {@code channel} as a release message would (a holder here lost the lock). */

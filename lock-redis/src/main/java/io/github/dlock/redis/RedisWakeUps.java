@@ -16,12 +16,15 @@ interface RedisWakeUps extends AutoCloseable {
      * timer until the confirmation comes), so a release published after this returns is
      * never missed. Pair with {@link #unsubscribe}, also if this throws.
      *
+     * @param oneAtATime true if a release message on {@code channel} lets in at most one waiter
+     *     of this kind (mutex, semaphore permit): it then wakes one waiter, not all
+     *     ({@link io.github.dlock.internal.WakeChannels})
      * @throws InterruptedException if interrupted while waiting for the confirmation
      */
-    WakeSignal subscribe(String channel, long maxWaitNanos) throws InterruptedException;
+    WakeSignal subscribe(String channel, boolean oneAtATime, long maxWaitNanos) throws InterruptedException;
 
-    /** Ends one {@link #subscribe} of {@code channel}. */
-    void unsubscribe(String channel);
+    /** Ends one {@link #subscribe} of {@code channel} (with the same {@code oneAtATime}). */
+    void unsubscribe(String channel, boolean oneAtATime);
 
     /** Wakes this provider's waiters on {@code channel} as a release message would (a holder here lost the lock). */
     void wakeLocally(String channel);
