@@ -123,7 +123,13 @@ final class Quorum implements AutoCloseable {
 
     /** A predicate for {@link #until}: {@code okNeeded} answers without error. */
     static <R> Predicate<List<Reply<R>>> okAtLeast(int okNeeded) {
-        return replies -> replies.stream().filter(Reply::ok).count() >= okNeeded;
+        return replies -> {
+            int ok = 0;
+            for (Reply<R> r : replies) {
+                if (r.ok()) ok++;
+            }
+            return ok >= okNeeded;
+        };
     }
 
     /**
@@ -144,7 +150,7 @@ final class Quorum implements AutoCloseable {
      * #onSome}: releases and give-backs, which must reach it, else a hold stays for its lease).
      */
     private <R> Gathered<R> gather(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough, boolean mayRefuse) {
-        Gathered<R> gathered = new Gathered<>();
+        Gathered<R> gathered = new Gathered<>(servers.size(), parallel != null);
         if (parallel == null) {
             for (RedisNode node : servers) gathered.replies.add(run(node, call));
             return gathered;
@@ -261,21 +267,30 @@ final class Quorum implements AutoCloseable {
      * them, or the settling thread for answers that came in between).
      */
     static final class Gathered<R> {
-        private final List<Reply<R>> replies = new ArrayList<>();
-        private final List<Reply<R>> timedOut = new ArrayList<>();
-        private final BlockingQueue<Reply<R>> arrived = new LinkedBlockingQueue<>();
-        private final ReentrantLock lock = new ReentrantLock();
-        private final List<Reply<R>> lateUnhandled = new ArrayList<>(); // guarded by lock
+        private final List<Reply<R>> replies;
+        private final List<Reply<R>> timedOut = new ArrayList<>(0);
+        // null when every call ran on the caller's thread (one server): no answer can come late
+        private final BlockingQueue<Reply<R>> arrived;
+        private final ReentrantLock lock;
+        private final List<Reply<R>> lateUnhandled = new ArrayList<>(0); // guarded by lock
         private boolean gathering = true; // guarded by lock
         private Consumer<Reply<R>> lateHandler; // guarded by lock
 
+        /** @param concurrent whether calls run on other threads (and answers may come after the call returned) */
+        Gathered(int servers, boolean concurrent) {
+            this.replies = new ArrayList<>(servers);
+            this.arrived = concurrent ? new LinkedBlockingQueue<>() : null;
+            this.lock = concurrent ? new ReentrantLock() : null;
+        }
+
         /** The answers gathered in time. */
         List<Reply<R>> replies() {
-            return replies;
+            return java.util.Collections.unmodifiableList(replies);
         }
 
         /** The answers gathered in time, then a "did not answer in time" failure for each server still silent. */
         List<Reply<R>> repliesAndSilence() {
+            if (timedOut.isEmpty()) return replies();
             List<Reply<R>> all = new ArrayList<>(replies);
             all.addAll(timedOut);
             return all;
@@ -283,6 +298,7 @@ final class Quorum implements AutoCloseable {
 
         /** Hands every answer still to come (or come since the call returned) to {@code late}; returns {@link #repliesAndSilence}. */
         List<Reply<R>> settle(Consumer<Reply<R>> late) {
+            if (lock == null) return repliesAndSilence(); // every answer is in
             List<Reply<R>> pending;
             lock.lock();
             try {

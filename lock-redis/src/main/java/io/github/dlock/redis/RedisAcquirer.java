@@ -189,14 +189,18 @@ abstract class RedisAcquirer implements Acquirer {
                 node -> acquireOn(node, tokenBytes, waiter, willWait, leastToken),
                 replies -> decided(replies, needed, quorum.size()));
         List<Quorum.Reply<Object[]>> replies = gathered.replies();
-        List<Quorum.Reply<Object[]>> granted = new ArrayList<>();
+        List<Quorum.Reply<Object[]>> granted = new ArrayList<>(replies.size());
         for (Quorum.Reply<Object[]> r : replies) {
             if (r.ok() && Boolean.TRUE.equals(r.value()[0])) granted.add(r);
         }
         if (granted.size() >= needed) {
-            long fencingToken = granted.stream().mapToLong(r -> (Long) r.value()[1]).max().getAsLong();
+            long fencingToken = Long.MIN_VALUE;
+            for (Quorum.Reply<Object[]> r : granted) fencingToken = Math.max(fencingToken, (Long) r.value()[1]);
             // a majority whose counters already reached the token needs no write-back: the next majority meets one of them
-            long atToken = granted.stream().filter(r -> (Long) r.value()[1] == fencingToken).count();
+            int atToken = 0;
+            for (Quorum.Reply<Object[]> r : granted) {
+                if ((Long) r.value()[1] == fencingToken) atToken++;
+            }
             if (quorum.size() == 1 || atToken >= quorum.majority() || raiseFence(fencingToken)) {
                 if (provider.ticker().read() - sent < provider.renewer().validityNanos()) { // validity, checked last
                     RedisHeldLock held = new RedisHeldLock(provider, name, fencingToken, token, holdKey(), heldAsMember(), keys.channel(), needed);

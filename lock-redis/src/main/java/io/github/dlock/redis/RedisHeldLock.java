@@ -49,9 +49,16 @@ final class RedisHeldLock extends HeldLock {
         Quorum servers = provider.quorum();
         int needed = servers.size() - quorum + 1;
         List<Quorum.Reply<Object>> replies = servers.onSome(needed, n -> n.eval(script, List.of(holdKey), List.of(token, channel)));
-        long ok = replies.stream().filter(Quorum.Reply::ok).count();
+        int ok = 0;
+        RuntimeException cause = null;
+        for (Quorum.Reply<Object> r : replies) { // a loop, not a stream: this runs on every release
+            if (r.ok()) {
+                ok++;
+            } else if (cause == null) {
+                cause = r.error();
+            }
+        }
         if (ok < needed) {
-            RuntimeException cause = replies.stream().filter(r -> !r.ok()).findFirst().map(Quorum.Reply::error).orElse(null);
             String what = servers.size() == 1 ? "could not release lock " + io.github.dlock.internal.Arguments.describe(name())
                     : "released lock " + io.github.dlock.internal.Arguments.describe(name()) + " on only " + ok + " of " + servers.size()
                             + " Redis servers (" + needed + " needed)";
