@@ -12,6 +12,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -30,22 +31,52 @@ import java.util.function.Predicate;
  * each, until thousands of threads fought over the CPUs, and the stragglers' late grants and
  * releases left holds behind. A stalled minority costs a caller at most {@value #STALL_MILLIS}
  * ms once (then nothing but its own calls, left to finish in the background), and a server
- * with as many calls left behind unanswered as it has connections gets no more acquire
- * attempts, renewals or queries (they fail at once as "not keeping up"), while its releases
- * and give-backs queue for one thread of their own, in order; so the threads waiting on a
- * stalled server stay bounded by its pool size plus one call per caller plus one. Answers that arrive after the call returned are
+ * with as many calls left behind unanswered on threads as it has connections gets no more
+ * acquire attempts, renewals or queries (they fail at once as {@link NotKeepingUp}), while its
+ * releases and give-backs queue for one thread of their own, in order (at most
+ * {@value #MAX_BACKLOG}, then dropped); so the threads waiting on a stalled server stay
+ * bounded by its pool size plus one call per caller plus one. Queued calls do not count
+ * toward refusing it: a slow but healthy server working through a queue of releases must
+ * still get renewals (review, 2026-11-25). Answers that arrive after the call returned are
  * handed to the caller's late handler (e.g. a late grant of a failed acquisition is given
  * back). Calls are bounded by a timeout and not cut short by
  * the caller's interrupt (its status is kept): abandoning a half-finished quorum call would
  * leave holds behind.
  */
 final class Quorum implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Quorum.class);
     /** One server's answer: a value or the failure. */
     record Reply<R>(RedisNode node, R value, RuntimeException error) {
         boolean ok() {
             return error == null;
         }
     }
+
+    /**
+     * A call a server was not sent because it is not keeping up (see the class comment): the
+     * server never saw it, so nothing it did there needs undoing.
+     */
+    static final class NotKeepingUp extends LockBackendException {
+        private static final long serialVersionUID = 1L;
+
+        NotKeepingUp(String message) {
+            super(message);
+        }
+    }
+
+    /** Whether {@code reply} failed because its call was never sent (see {@link NotKeepingUp}). */
+    static boolean notSent(Reply<?> reply) {
+        return reply.error() instanceof NotKeepingUp;
+    }
+
+    /**
+     * The most releases and give-backs queued for one server that is not keeping up; beyond it
+     * they are dropped (with a warning): the holds they were for expire on that server after
+     * their lease, which delays the next holder there but never admits two.
+     */
+    static final int MAX_BACKLOG = 1024;
+
+    private static final long DROP_WARNING_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** How long a server with calls in flight may stay silent before calls stop waiting for it. */
     static final long STALL_MILLIS = 50;
@@ -75,9 +106,19 @@ final class Quorum implements AutoCloseable {
     private static final class Progress {
         /** Releases and give-backs for a server that is not keeping up, one at a time, in order. */
         final ExecutorService backlog = Executors.newSingleThreadExecutor(ProviderRuntime.daemonThreads("dlock-redlock-backlog"));
+        final AtomicInteger queued = new AtomicInteger(); // calls waiting in or running on backlog
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger late = new AtomicInteger();
         volatile long since = System.nanoTime(); // the last answer, or the first call sent since none was in flight
+
+        private final AtomicLong lastDropWarning = new AtomicLong(System.nanoTime() - DROP_WARNING_NANOS);
+
+        /** True at most once per {@link #DROP_WARNING_NANOS}. */
+        boolean shouldWarnOfDrops() {
+            long last = lastDropWarning.get();
+            long now = System.nanoTime();
+            return now - last >= DROP_WARNING_NANOS && lastDropWarning.compareAndSet(last, now);
+        }
 
         void sent(long now) {
             if (inFlight.getAndIncrement() == 0) since = now;
@@ -118,7 +159,17 @@ final class Quorum implements AutoCloseable {
 
     /** As {@link #onSome(int, Function)} on the given servers only. */
     <R> List<Reply<R>> onSome(List<RedisNode> servers, int okNeeded, Function<RedisNode, R> call) {
-        return gather(servers, call, okAtLeast(okNeeded), false).settle(ignored -> {});
+        return gather(servers, call, okAtLeast(okNeeded), false, true).settle(ignored -> {});
+    }
+
+    /**
+     * Sends {@code call} to {@code servers} and returns at once (on one server: runs it first);
+     * it is never refused, and queues behind a server's backlog like a release. For undoing
+     * what a failed attempt may have left (give-backs): the caller must not wait on a stalled
+     * server for that (review: a refused attempt waited 2 × timeout + 1 s for one).
+     */
+    <R> void inBackground(List<RedisNode> servers, Function<RedisNode, R> call) {
+        gather(servers, call, replies -> true, false, false).settle(ignored -> {});
     }
 
     /** A predicate for {@link #until}: {@code okNeeded} answers without error. */
@@ -140,7 +191,7 @@ final class Quorum implements AutoCloseable {
      * {@code enough} runs on the caller's thread.
      */
     <R> Gathered<R> until(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough) {
-        return gather(servers, call, enough, true);
+        return gather(servers, call, enough, true, true);
     }
 
     /**
@@ -149,7 +200,8 @@ final class Quorum implements AutoCloseable {
      * sent the call after the others it owes, one at a time on a thread of its own ({@link
      * #onSome}: releases and give-backs, which must reach it, else a hold stays for its lease).
      */
-    private <R> Gathered<R> gather(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough, boolean mayRefuse) {
+    private <R> Gathered<R> gather(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough, boolean mayRefuse,
+            boolean waits) {
         Gathered<R> gathered = new Gathered<>(servers.size(), parallel != null);
         if (parallel == null) {
             for (RedisNode node : servers) gathered.replies.add(run(node, call));
@@ -159,20 +211,39 @@ final class Quorum implements AutoCloseable {
         int submitted = 0;
         for (RedisNode node : servers) {
             Progress server = progress[indexOf(node)];
-            int behind = server.late.get();
+            // calls left behind that hold a thread (those queued on the backlog hold none): a renewal or an acquire
+            // attempt must not be refused for a queue of releases it could overtake (review: a hold renewable on two
+            // healthy servers was lost while the 80 ms one worked through its releases)
+            int behind = server.late.get() - server.queued.get();
             boolean overflow = behind >= perServerLimit;
-            if (overflow && mayRefuse) {
-                gathered.replies.add(new Reply<>(node, null, new LockBackendException("Redis " + node + " is not keeping up: "
-                        + behind + " earlier calls to it are still unanswered")));
+            if (overflow && (mayRefuse || server.queued.get() >= MAX_BACKLOG)) {
+                if (!mayRefuse && server.shouldWarnOfDrops()) {
+                    LOG.warn("Redis {} is not keeping up: {} releases are queued for it; dropping more (their holds there expire after their lease)",
+                            node, MAX_BACKLOG);
+                }
+                gathered.replies.add(new Reply<>(node, null, new NotKeepingUp("Redis " + node + " is not keeping up: "
+                        + Math.max(behind, 0) + " earlier calls to it are still unanswered" + (server.queued.get() > 0 ? ", " + server.queued.get()
+                        + " releases queued" : ""))));
                 continue;
             }
             submitted++;
             server.sent(start);
-            Runnable task = () -> {
+            Runnable call1 = () -> {
                 Reply<R> reply = run(node, call);
                 server.answered();
                 gathered.arrive(reply, server.late::decrementAndGet);
             };
+            Runnable task = call1;
+            if (overflow) {
+                server.queued.incrementAndGet();
+                task = () -> {
+                    try {
+                        call1.run();
+                    } finally {
+                        server.queued.decrementAndGet();
+                    }
+                };
+            }
             try {
                 (overflow ? server.backlog : parallel).execute(task);
             } catch (RejectedExecutionException closing) {
@@ -184,7 +255,7 @@ final class Quorum implements AutoCloseable {
         long deadline = start + callTimeoutNanos;
         boolean interrupted = false;
         int expected = gathered.replies.size() + submitted;
-        while (gathered.replies.size() < expected) {
+        while (waits && gathered.replies.size() < expected) {
             long now = System.nanoTime();
             long wait = deadline - now;
             if (enough.test(gathered.replies)) wait = Math.min(wait, waitedUntil(gathered.replies, servers, now) - now);

@@ -84,10 +84,11 @@ abstract class RedisAcquirer implements Acquirer {
         byte[] waiterBytes = waiter.getBytes(StandardCharsets.UTF_8);
         int[] attempts = {0};
         long[] expiresInMs = {0};
+        boolean[] busy = {false}; // the last attempt was refused only because servers were too busy to be asked
         boolean willWait = !deadline.isImmediate();
         AcquireLoop.Attempt<HeldLock> attempt = () -> {
             try {
-                return admitted(waiter + "." + attempts[0]++, waiterBytes, deadline, expiresInMs);
+                return admitted(waiter + "." + attempts[0]++, waiterBytes, deadline, expiresInMs, busy);
             } catch (LockBackendException e) {
                 InterruptedException interrupted = RedisNode.interruption(e); // a pool wait or a retry ended by an interrupt
                 if (interrupted != null) throw interrupted;
@@ -129,7 +130,9 @@ abstract class RedisAcquirer implements Acquirer {
                     }
                     return h;
                 };
-                held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, waiting, 1);
+                // an attempt refused because a server it needs was too busy to be asked polls again shortly, on its
+                // own: the lock may be free, and the release that woke it will not come again
+                held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, waiting, 1, () -> busy[0]);
                 acquired = held != null;
                 if (held == null && failing[0] != null) throw failing[0]; // still failing at the deadline: say why, not just "timed out"
                 return held;
@@ -160,14 +163,14 @@ abstract class RedisAcquirer implements Acquirer {
      * A waiting acquisition that got no slot before its deadline has failed this attempt (and
      * times out); an immediate one fails with {@link LockBackendException}.
      */
-    private RedisHeldLock admitted(String token, byte[] waiter, Deadline deadline, long[] expiresInMs) throws InterruptedException {
+    private RedisHeldLock admitted(String token, byte[] waiter, Deadline deadline, long[] expiresInMs, boolean[] busy) throws InterruptedException {
         if (!provider.startAttempt(deadline)) {
             if (!deadline.isImmediate()) return null;
             throw new LockBackendException("cannot lock " + io.github.dlock.internal.Arguments.describe(name) + ": every connection stayed busy for "
                     + java.time.Duration.ofNanos(provider.timeoutNanos()));
         }
         try {
-            return attempt(token, waiter, !deadline.isImmediate(), expiresInMs);
+            return attempt(token, waiter, !deadline.isImmediate(), expiresInMs, busy);
         } finally {
             provider.endAttempt();
         }
@@ -179,7 +182,8 @@ abstract class RedisAcquirer implements Acquirer {
      * renewer from the attempt's send time, and its validity checked last, right before it
      * is handed out. A failed attempt gives back what it got, also grants that arrive late.
      */
-    private RedisHeldLock attempt(String token, byte[] waiter, boolean willWait, long[] expiresInMs) {
+    private RedisHeldLock attempt(String token, byte[] waiter, boolean willWait, long[] expiresInMs, boolean[] busy) {
+        busy[0] = false;
         byte[] tokenBytes = token.getBytes(StandardCharsets.UTF_8);
         Quorum quorum = provider.quorum();
         int needed = quorum();
@@ -203,7 +207,8 @@ abstract class RedisAcquirer implements Acquirer {
             }
             if (quorum.size() == 1 || atToken >= quorum.majority() || raiseFence(fencingToken)) {
                 if (provider.ticker().read() - sent < provider.renewer().validityNanos()) { // validity, checked last
-                    RedisHeldLock held = new RedisHeldLock(provider, name, fencingToken, token, holdKey(), heldAsMember(), keys.channel(), needed);
+                    RedisHeldLock held = new RedisHeldLock(provider, name, fencingToken, token, holdKey(), heldAsMember(), keys.channel(), needed,
+                            withoutIt(replies, quorum));
                     provider.renewer().register(held, sent); // lost() completes at sent + validity
                     // A late grant is part of this hold (renewed and released with it), unless the hold was
                     // released already: that release may have reached the server before the grant did.
@@ -226,6 +231,7 @@ abstract class RedisAcquirer implements Acquirer {
         RuntimeException firstError = null;
         StringBuilder errors = new StringBuilder();
         int answered = 0;
+        int notSent = 0;
         for (Quorum.Reply<Object[]> r : gathered.repliesAndSilence()) {
             if (r.ok()) {
                 answered++;
@@ -233,10 +239,16 @@ abstract class RedisAcquirer implements Acquirer {
                 if (firstError == null) firstError = r.error();
                 errors.append(errors.length() == 0 ? "" : "; ").append(r.error().getMessage());
             }
-            if (!r.ok() || Boolean.TRUE.equals(r.value()[0])) toGiveBack.add(r.node()); // an erring server may have granted it
+            // an erring server may have granted it; one the call was never sent to has nothing to give back
+            if (Quorum.notSent(r)) notSent++;
+            else if (!r.ok() || Boolean.TRUE.equals(r.value()[0])) toGiveBack.add(r.node());
         }
         toGiveBack.removeIf(n -> replies.stream().noneMatch(r -> r.node() == n)); // silent servers: their late answer is handled above
         if (!toGiveBack.isEmpty()) giveBack(toGiveBack, tokenBytes);
+        busy[0] = granted.size() + notSent >= needed; // granted but for servers too busy to be asked: retried soon
+        if (answered < needed && willWait && answered + notSent >= needed) {
+            return null; // the servers are up, some too busy to be asked now: a refusal (not a failure)
+        }
         if (answered < needed) {
             String lockName = io.github.dlock.internal.Arguments.describe(name);
             if (quorum.size() == 1) throw new LockBackendException("cannot lock " + lockName + ": " + firstError.getMessage(), firstError);
@@ -292,6 +304,21 @@ abstract class RedisAcquirer implements Acquirer {
         return Long.toString(micros).getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * The servers that certainly do not hold an attempt's grant, from its answers in time: those
+     * that refused it, and those it was never sent to ({@link Quorum.NotKeepingUp}). A release
+     * skips them (sending it to a server that was too busy for the acquire kept it busy: a
+     * healthy server 80 ms away stayed refused for over 20 s after a load of releases).
+     * Servers that erred or had not answered may hold it.
+     */
+    private static boolean[] withoutIt(List<Quorum.Reply<Object[]>> replies, Quorum quorum) {
+        boolean[] without = new boolean[quorum.size()];
+        for (Quorum.Reply<Object[]> r : replies) {
+            if (Quorum.notSent(r) || (r.ok() && !Boolean.TRUE.equals(r.value()[0]))) without[quorum.nodes().indexOf(r.node())] = true;
+        }
+        return without;
+    }
+
     private RedisScripts releaseScript() {
         return heldAsMember() ? RedisScripts.RELEASE_MEMBER : RedisScripts.RELEASE_KEY;
     }
@@ -322,11 +349,13 @@ abstract class RedisAcquirer implements Acquirer {
     }
 
     /**
-     * Gives the token back on {@code servers}, waiting for a majority of them at most. Publishes
-     * nothing: that would wake this very waiter out of its retry pause (other waiters refused
-     * by the partial grant retry on their timers).
+     * Gives the token back on {@code servers} in the background: the attempt's token is its
+     * own, so a give-back that lands late deletes nothing but what this attempt got, and no
+     * caller waits on a stalled server for it. Publishes nothing: that would wake this very
+     * waiter out of its retry pause (other waiters refused by the partial grant retry on their
+     * timers, or when it expires).
      */
     private void giveBack(List<RedisNode> servers, byte[] token) {
-        provider.quorum().onSome(servers, servers.size() / 2 + 1, n -> n.eval(releaseScript(), List.of(holdKey()), List.of(token, NO_CHANNEL)));
+        provider.quorum().inBackground(servers, n -> n.eval(releaseScript(), List.of(holdKey()), List.of(token, NO_CHANNEL)));
     }
 }

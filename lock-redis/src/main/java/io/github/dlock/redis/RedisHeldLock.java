@@ -19,9 +19,15 @@ final class RedisHeldLock extends HeldLock {
     final boolean member;
     final byte[] channel;
     final int quorum;
+    /** Per server of the quorum: true if it certainly does not hold this (it refused the grant, or was not asked). */
+    private final boolean[] without;
 
+    /**
+     * @param without per server of the provider's quorum, true if it certainly does not hold
+     *     this: the release skips it (and counts it as released)
+     */
     RedisHeldLock(RedisLockProvider provider, String name, long fencingToken, String token, byte[] holdKey, boolean member,
-            String channel, int quorum) {
+            String channel, int quorum, boolean[] without) {
         super(name, fencingToken);
         this.provider = provider;
         this.token = token.getBytes(StandardCharsets.UTF_8);
@@ -29,6 +35,7 @@ final class RedisHeldLock extends HeldLock {
         this.member = member;
         this.channel = channel.getBytes(StandardCharsets.UTF_8);
         this.quorum = quorum;
+        this.without = without.clone();
     }
 
     RedisScripts renewScript() {
@@ -48,7 +55,20 @@ final class RedisHeldLock extends HeldLock {
         RedisScripts script = member ? RedisScripts.RELEASE_MEMBER : RedisScripts.RELEASE_KEY;
         Quorum servers = provider.quorum();
         int needed = servers.size() - quorum + 1;
-        List<Quorum.Reply<Object>> replies = servers.onSome(needed, n -> n.eval(script, List.of(holdKey), List.of(token, channel)));
+        List<RedisNode> holding = servers.nodes();
+        int skipped = 0;
+        for (boolean w : without) {
+            if (w) skipped++;
+        }
+        if (skipped > 0) {
+            holding = new java.util.ArrayList<>(servers.size() - skipped);
+            for (int i = 0; i < without.length; i++) {
+                if (!without[i]) holding.add(servers.nodes().get(i));
+            }
+        }
+        int confirmations = Math.max(1, needed - skipped); // those without it count as released
+        List<Quorum.Reply<Object>> replies = servers.onSome(holding, Math.min(confirmations, holding.size()),
+                n -> n.eval(script, List.of(holdKey), List.of(token, channel)));
         int ok = 0;
         RuntimeException cause = null;
         for (Quorum.Reply<Object> r : replies) { // a loop, not a stream: this runs on every release
@@ -58,7 +78,7 @@ final class RedisHeldLock extends HeldLock {
                 cause = r.error();
             }
         }
-        if (ok < needed) {
+        if (ok + skipped < needed) {
             String what = servers.size() == 1 ? "could not release lock " + io.github.dlock.internal.Arguments.describe(name())
                     : "released lock " + io.github.dlock.internal.Arguments.describe(name()) + " on only " + ok + " of " + servers.size()
                             + " Redis servers (" + needed + " needed)";
