@@ -93,6 +93,19 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Stops the server (SIGTERM to its PID), waiting for it to exit. */
+    /** EVALSHA + EVAL calls this server has run so far ({@code INFO commandstats}). */
+    long scriptCalls() {
+        long calls = 0;
+        try (Jedis j = client()) {
+            for (String line : j.info("commandstats").split("\r?\n")) {
+                if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                    calls += Long.parseLong(line.replaceAll("^[^:]*:calls=(\\d+),.*", "$1"));
+                }
+            }
+        }
+        return calls;
+    }
+
     void stop() {
         if (process == null || !process.isAlive()) return;
         try {

@@ -13,7 +13,6 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
 /**
  * A release of a mutex or of one semaphore permit can let in one waiter, so it wakes one
@@ -58,7 +57,7 @@ class RedisWakeOneTest {
             lock.acquire().release(); // scripts loaded, connections open
             List<LockHandle> held = new ArrayList<>();
             for (int i = 0; i < permits; i++) held.add(lock.acquire());
-            long parkedCalls = scriptCalls() + 2L * WAITERS; // each waiter: one try before subscribing, one after
+            long parkedCalls = server.scriptCalls() + 2L * WAITERS; // each waiter: one try before subscribing, one after
             AtomicReference<Throwable> failure = new AtomicReference<>();
             List<Thread> waiters = new ArrayList<>();
             for (int i = 0; i < WAITERS; i++) {
@@ -75,32 +74,19 @@ class RedisWakeOneTest {
                 t.start();
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (scriptCalls() < parkedCalls) {
-                assertTrue(System.nanoTime() < deadline, "the waiters did not all try twice: " + scriptCalls() + " of " + parkedCalls + " calls");
+            while (server.scriptCalls() < parkedCalls) {
+                assertTrue(System.nanoTime() < deadline, "the waiters did not all try twice: " + server.scriptCalls() + " of " + parkedCalls + " calls");
                 Thread.sleep(5);
             }
             Thread.sleep(200); // parked now: nothing retries for an hour
-            long before = scriptCalls();
+            long before = server.scriptCalls();
             assertTrue(before == parkedCalls, "waiters retried while parked: " + (before - parkedCalls) + " extra calls");
             for (LockHandle h : held) h.release();
             for (Thread t : waiters) t.join(TimeUnit.SECONDS.toMillis(60));
             if (failure.get() != null) throw new AssertionError("a waiter failed", failure.get());
-            long acquires = scriptCalls() - before - permits - WAITERS; // minus the releases
+            long acquires = server.scriptCalls() - before - permits - WAITERS; // minus the releases
             assertTrue(acquires <= WAITERS + WAITERS / 2,
                     acquires + " acquire attempts for " + WAITERS + " waiters after the release: a release woke more than one waiter");
         }
-    }
-
-    /** EVALSHA + EVAL calls the server has run so far. */
-    private long scriptCalls() {
-        long calls = 0;
-        try (Jedis j = server.client()) {
-            for (String line : j.info("commandstats").split("\r?\n")) {
-                if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
-                    calls += Long.parseLong(line.replaceAll("^[^:]*:calls=(\\d+),.*", "$1"));
-                }
-            }
-        }
-        return calls;
     }
 }

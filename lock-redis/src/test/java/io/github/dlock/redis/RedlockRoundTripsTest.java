@@ -68,16 +68,6 @@ class RedlockRoundTripsTest {
 
     /** EVALSHA + EVAL calls each server has run so far. */
     private long[] evalCalls() {
-        long[] calls = new long[servers.size()];
-        for (int s = 0; s < servers.size(); s++) {
-            try (Jedis j = servers.get(s).client()) {
-                for (String line : j.info("commandstats").split("\r?\n")) {
-                    if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
-                        calls[s] += Long.parseLong(line.replaceAll("^[^:]*:calls=(\\d+),.*", "$1"));
-                    }
-                }
-            }
-        }
-        return calls;
+        return servers.stream().mapToLong(RedisServer::scriptCalls).toArray();
     }
 }
