@@ -412,9 +412,13 @@ final class LockFile {
         return false;
     }
 
+    /**
+     * Writes {@code record} at the start of its slot: only its own bytes (readers stop at its
+     * line end, so what a longer earlier record left after it is never read), not the whole slot.
+     */
     private void writeRecord(int slot, String record) {
         byte[] bytes = record.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buf = ByteBuffer.allocate(RECORD_SIZE).put(bytes, 0, Math.min(bytes.length, RECORD_SIZE - 1)).clear();
+        ByteBuffer buf = ByteBuffer.wrap(bytes, 0, Math.min(bytes.length, RECORD_SIZE - 1));
         long at = RECORDS_AT + (long) slot * RECORD_SIZE;
         io(() -> {
             while (buf.hasRemaining()) completed(channel.write(buf, at + buf.position()));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dlock.DistributedSemaphore;
 import io.github.dlock.LockHandle;
+import io.github.dlock.LockHolder;
 import io.github.dlock.LockProvider;
 import io.github.dlock.testkit.HostileNames;
 import java.nio.file.Files;
@@ -226,6 +227,20 @@ class FileLockProviderTest {
 
     private static void signal(String signal, long pid) throws Exception {
         assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor());
+    }
+
+    /** A holder record is written without padding its slot: a shorter one after a longer one must read back whole. */
+    @Test
+    void holders_aShortRecordAfterALongerOneInTheSameSlot_readsBackAsTheShortOne() throws Exception {
+        try (LockProvider longOwner = LockProvider.open(temp.toUri() + "?owner=" + "a-rather-long-owner-id-".repeat(8));
+                LockProvider shortOwner = LockProvider.open(temp.toUri() + "?owner=w1")) {
+            longOwner.lock("slot").acquire().release();
+            try (LockHandle h = shortOwner.lock("slot").acquire()) {
+                List<LockHolder> holders = shortOwner.holders("slot");
+                assertEquals(1, holders.size(), holders.toString());
+                assertEquals("w1", holders.get(0).ownerId());
+            }
+        }
     }
 
     @Test
