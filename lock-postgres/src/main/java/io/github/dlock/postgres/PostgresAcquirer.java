@@ -35,6 +35,9 @@ abstract class PostgresAcquirer implements Acquirer {
         this.name = name;
     }
 
+    /** How long a waiter waits for the listener connection to LISTEN to its channel before it goes on without. */
+    private static final long LISTEN_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
     /** The advisory locks any one of which grants this lock (one, or a semaphore's permits). */
     abstract List<Advisory> candidates();
 
@@ -56,7 +59,13 @@ abstract class PostgresAcquirer implements Acquirer {
         if (channel != null) {
             HeldLock held = locking.tryOnce(this, deadline);
             if (held != null) return held;
-            WakeSignal wake = provider.notifications().join(channel);
+            WakeSignal wake;
+            try {
+                wake = provider.notifications().join(channel, Math.min(deadline.remainingNanos(), LISTEN_WAIT_NANOS));
+            } catch (InterruptedException | RuntimeException e) {
+                provider.notifications().leave(channel);
+                throw e;
+            }
             try {
                 return AcquireLoop.run(deadline, provider.retryStrategy(), wake, () -> locking.tryOnce(this, deadline), 1);
             } finally {
