@@ -172,6 +172,16 @@ final class Quorum implements AutoCloseable {
         gather(servers, call, replies -> true, false, false).settle(ignored -> {});
     }
 
+    /**
+     * Sends {@code call} to {@code servers}, never refused (queued behind a backlog like a
+     * release), and returns once every server that is making progress answered: a stalled one
+     * costs at most {@value #STALL_MILLIS} ms once, and its answer is left to the background.
+     * For give-backs: the caller's next attempt then finds them done on healthy servers.
+     */
+    <R> void onThoseInStep(List<RedisNode> servers, Function<RedisNode, R> call) {
+        gather(servers, call, replies -> true, false, true).settle(ignored -> {});
+    }
+
     /** A predicate for {@link #until}: {@code okNeeded} answers without error. */
     static <R> Predicate<List<Reply<R>>> okAtLeast(int okNeeded) {
         return replies -> {

@@ -349,13 +349,16 @@ abstract class RedisAcquirer implements Acquirer {
     }
 
     /**
-     * Gives the token back on {@code servers} in the background: the attempt's token is its
-     * own, so a give-back that lands late deletes nothing but what this attempt got, and no
-     * caller waits on a stalled server for it. Publishes nothing: that would wake this very
-     * waiter out of its retry pause (other waiters refused by the partial grant retry on their
-     * timers, or when it expires).
+     * Gives the token back on {@code servers}, waiting only for those in step (a stalled one
+     * costs at most {@link Quorum#STALL_MILLIS} ms once): this waiter's next attempt then does
+     * not run into its own partial grant. The attempt's token is its own, so a give-back that
+     * lands late deletes nothing but what this attempt got. Publishes a release where it
+     * deleted a grant: other waiters refused by that partial grant were told it expires with
+     * its full lease, and nothing else would tell them it is gone (review: with a one-hour
+     * retry, every waiter sat parked for 20 s while the lock was free on every server).
      */
     private void giveBack(List<RedisNode> servers, byte[] token) {
-        provider.quorum().inBackground(servers, n -> n.eval(releaseScript(), List.of(holdKey()), List.of(token, NO_CHANNEL)));
+        byte[] channel = keys.channel().getBytes(StandardCharsets.UTF_8);
+        provider.quorum().onThoseInStep(servers, n -> n.eval(releaseScript(), List.of(holdKey()), List.of(token, channel)));
     }
 }
