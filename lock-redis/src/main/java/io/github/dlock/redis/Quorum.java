@@ -159,17 +159,7 @@ final class Quorum implements AutoCloseable {
 
     /** As {@link #onSome(int, Function)} on the given servers only. */
     <R> List<Reply<R>> onSome(List<RedisNode> servers, int okNeeded, Function<RedisNode, R> call) {
-        return gather(servers, call, okAtLeast(okNeeded), false, true).settle(ignored -> {});
-    }
-
-    /**
-     * Sends {@code call} to {@code servers} and returns at once (on one server: runs it first);
-     * it is never refused, and queues behind a server's backlog like a release. For undoing
-     * what a failed attempt may have left (give-backs): the caller must not wait on a stalled
-     * server for that (review: a refused attempt waited 2 × timeout + 1 s for one).
-     */
-    <R> void inBackground(List<RedisNode> servers, Function<RedisNode, R> call) {
-        gather(servers, call, replies -> true, false, false).settle(ignored -> {});
+        return gather(servers, call, okAtLeast(okNeeded), false).settle(ignored -> {});
     }
 
     /**
@@ -179,7 +169,7 @@ final class Quorum implements AutoCloseable {
      * For give-backs: the caller's next attempt then finds them done on healthy servers.
      */
     <R> void onThoseInStep(List<RedisNode> servers, Function<RedisNode, R> call) {
-        gather(servers, call, replies -> true, false, true).settle(ignored -> {});
+        gather(servers, call, replies -> true, false).settle(ignored -> {});
     }
 
     /** A predicate for {@link #until}: {@code okNeeded} answers without error. */
@@ -201,7 +191,7 @@ final class Quorum implements AutoCloseable {
      * {@code enough} runs on the caller's thread.
      */
     <R> Gathered<R> until(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough) {
-        return gather(servers, call, enough, true, true);
+        return gather(servers, call, enough, true);
     }
 
     /**
@@ -210,8 +200,7 @@ final class Quorum implements AutoCloseable {
      * sent the call after the others it owes, one at a time on a thread of its own ({@link
      * #onSome}: releases and give-backs, which must reach it, else a hold stays for its lease).
      */
-    private <R> Gathered<R> gather(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough, boolean mayRefuse,
-            boolean waits) {
+    private <R> Gathered<R> gather(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough, boolean mayRefuse) {
         Gathered<R> gathered = new Gathered<>(servers.size(), parallel != null);
         if (parallel == null) {
             for (RedisNode node : servers) gathered.replies.add(run(node, call));
@@ -265,7 +254,7 @@ final class Quorum implements AutoCloseable {
         long deadline = start + callTimeoutNanos;
         boolean interrupted = false;
         int expected = gathered.replies.size() + submitted;
-        while (waits && gathered.replies.size() < expected) {
+        while (gathered.replies.size() < expected) {
             long now = System.nanoTime();
             long wait = deadline - now;
             if (enough.test(gathered.replies)) wait = Math.min(wait, waitedUntil(gathered.replies, servers, now) - now);
