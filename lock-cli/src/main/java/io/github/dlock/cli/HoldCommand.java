@@ -28,7 +28,9 @@ import picocli.CommandLine.Spec;
  * <p>A signal starts the JVM's shutdown, during which {@code System.exit} would block, so the
  * shutdown hook wakes the holding thread, waits for it to release, and ends the process with
  * the holding thread's exit code ({@link Runtime#halt(int)}). A signal that arrives while still
- * waiting for the lock ends dlock as usual (exit 128+N); there is nothing to release yet.
+ * waiting for the lock ends dlock as usual (exit 128+N); there is nothing to release yet. A
+ * SIGINT that was ignored when the JVM started (a script's background job, nohup) stays ignored:
+ * the JVM installs no handler for it, as Unix programs should not; SIGTERM and end of stdin work.
  */
 @Command(name = "hold", mixinStandardHelpOptions = true, usageHelpWidth = DlockCommand.HELP_WIDTH,
         description = {"Acquires the lock NAME (or one of --permits permits), prints 'held NAME token=T' on stdout, and holds it "

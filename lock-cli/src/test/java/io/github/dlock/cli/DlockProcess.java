@@ -25,9 +25,17 @@ final class DlockProcess {
         this.err = err;
     }
 
-    /** Starts {@code dlock args...} in {@code dir}, without {@code $DLOCK_URL}. */
+    /**
+     * Starts {@code dlock args...} in {@code dir}, without {@code $DLOCK_URL}, with SIGINT at its
+     * default action as in a terminal's foreground job. A build started as a background job of a
+     * script ({@code (mvn verify &)}, nohup) has SIGINT ignored, every process under it inherits
+     * that, and a JVM that starts with SIGINT ignored keeps ignoring it (as every Unix program
+     * should), so {@code kill -INT} would do nothing; {@code env --default-signal} (GNU coreutils
+     * 8.31+) execs java in the same process, so {@link #pid()} stays dlock's.
+     */
     static DlockProcess start(Path dir, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
         pb.environment().remove("DLOCK_URL");
