@@ -25,12 +25,17 @@ import java.util.function.Predicate;
  * and a call returns as soon as the answers so far are {@link Gathered enough} for the
  * caller's decision (e.g. a majority granted) and every server that is making progress has
  * answered. A server is making progress while it answered a call, or was sent its first call
- * since it last had none in flight, less than {@value #STALL_MILLIS} ms ago. Waiting for
+ * since it last had none in flight, less than {@value #STALL_MILLIS} ms (or four of its usual
+ * answer times, if longer) ago. Waiting for
  * those keeps healthy servers in step: callers that went on at the pace of the fastest
  * majority used to leave the other servers' calls queued behind their connections, one thread
  * each, until thousands of threads fought over the CPUs, and the stragglers' late grants and
  * releases left holds behind. A stalled minority costs a caller at most {@value #STALL_MILLIS}
- * ms once (then nothing but its own calls, left to finish in the background), and a server
+ * ms once (then nothing but its own calls, left to finish in the background); so does one whose
+ * answer would decide a waiting acquisition's attempt that the others made a refusal (two of
+ * three servers split it), once its answer time is known or a call waited out the timeout for
+ * it: the attempt is then refused and retried rather than sit out the timeout holding what it
+ * got. A server
  * with as many calls left behind unanswered on threads as it has connections gets no more
  * acquire attempts, renewals or queries (they fail at once as {@link NotKeepingUp}), while its
  * releases and give-backs queue for one thread of their own, in order (at most
@@ -110,6 +115,14 @@ final class Quorum implements AutoCloseable {
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger late = new AtomicInteger();
         volatile long since = System.nanoTime(); // the last answer, or the first call sent since none was in flight
+        /** Smoothed time this server takes to answer (successful calls only: a timed-out call says nothing of it); 0 until its first answer. */
+        volatile long answerNanos;
+        /**
+         * A call waited its whole timeout for this server, or failed only after half of it (a socket
+         * timeout; a stopped server's kernel still accepts connections): a server that never answered
+         * is then known to be stalled, not slow.
+         */
+        volatile boolean silentForACall;
 
         private final AtomicLong lastDropWarning = new AtomicLong(System.nanoTime() - DROP_WARNING_NANOS);
 
@@ -124,14 +137,29 @@ final class Quorum implements AutoCloseable {
             if (inFlight.getAndIncrement() == 0) since = now;
         }
 
-        void answered() {
-            since = System.nanoTime();
+        /**
+         * @param sentAt when the answered call was sent; {@code ok}: whether the server answered it (not a failure)
+         * @param silentAfter how long a failed call must have taken to count as silence (a socket timeout)
+         */
+        void answered(long sentAt, boolean ok, long silentAfter) {
+            long now = System.nanoTime();
+            since = now;
+            long took = now - sentAt;
+            if (!ok && took >= silentAfter) silentForACall = true;
+            if (ok) {
+                long smoothed = answerNanos; // racing updates lose a sample at worst
+                answerNanos = smoothed == 0 ? took : smoothed + (took - smoothed) / 8;
+            }
             inFlight.decrementAndGet();
         }
 
-        /** Until when a call waits for this server's answer (it answered, or began a busy spell, that recently). */
+        /**
+         * Until when a call waits for this server's answer: while it answered, or began a busy
+         * spell, less than {@value #STALL_MILLIS} ms or four of its usual answer times ago,
+         * whichever is longer (a server 80 ms away is not stalled at 50 ms).
+         */
         long waitedUntil() {
-            return since + STALL_NANOS;
+            return since + Math.max(STALL_NANOS, 4 * answerNanos);
         }
     }
 
@@ -159,7 +187,7 @@ final class Quorum implements AutoCloseable {
 
     /** As {@link #onSome(int, Function)} on the given servers only. */
     <R> List<Reply<R>> onSome(List<RedisNode> servers, int okNeeded, Function<RedisNode, R> call) {
-        return gather(servers, call, okAtLeast(okNeeded), false).settle(ignored -> {});
+        return gather(servers, call, okAtLeast(okNeeded), never(), false).settle(ignored -> {});
     }
 
     /**
@@ -169,7 +197,7 @@ final class Quorum implements AutoCloseable {
      * For give-backs: the caller's next attempt then finds them done on healthy servers.
      */
     <R> void onThoseInStep(List<RedisNode> servers, Function<RedisNode, R> call) {
-        gather(servers, call, replies -> true, false).settle(ignored -> {});
+        gather(servers, call, replies -> true, never(), false).settle(ignored -> {});
     }
 
     /** A predicate for {@link #until}: {@code okNeeded} answers without error. */
@@ -191,7 +219,24 @@ final class Quorum implements AutoCloseable {
      * {@code enough} runs on the caller's thread.
      */
     <R> Gathered<R> until(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough) {
-        return gather(servers, call, enough, true);
+        return gather(servers, call, enough, never(), true);
+    }
+
+    /**
+     * As {@link #until(List, Function, Predicate)}, where the call also stops waiting for
+     * stalled servers while the answers so far are not {@code enough} but {@code settledWithout}
+     * them: for a waiting acquisition's attempt that enough servers answered to make it a refusal
+     * (one it retries), not a failure. A server counts as stalled once it was silent for {@value
+     * #STALL_MILLIS} ms or four of its usual answer times, whichever is longer; one that never
+     * answered yet only once a call waited out its timeout for it.
+     */
+    <R> Gathered<R> until(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough,
+            Predicate<List<Reply<R>>> settledWithout) {
+        return gather(servers, call, enough, settledWithout, true);
+    }
+
+    private static <R> Predicate<List<Reply<R>>> never() {
+        return replies -> false;
     }
 
     /**
@@ -200,7 +245,8 @@ final class Quorum implements AutoCloseable {
      * sent the call after the others it owes, one at a time on a thread of its own ({@link
      * #onSome}: releases and give-backs, which must reach it, else a hold stays for its lease).
      */
-    private <R> Gathered<R> gather(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough, boolean mayRefuse) {
+    private <R> Gathered<R> gather(List<RedisNode> servers, Function<RedisNode, R> call, Predicate<List<Reply<R>>> enough,
+            Predicate<List<Reply<R>>> settledWithout, boolean mayRefuse) {
         Gathered<R> gathered = new Gathered<>(servers.size(), parallel != null);
         if (parallel == null) {
             for (RedisNode node : servers) gathered.replies.add(run(node, call));
@@ -229,7 +275,7 @@ final class Quorum implements AutoCloseable {
             server.sent(start);
             Runnable call1 = () -> {
                 Reply<R> reply = run(node, call);
-                server.answered();
+                server.answered(start, reply.ok(), callTimeoutNanos / 2);
                 gathered.arrive(reply, server.late::decrementAndGet);
             };
             Runnable task = call1;
@@ -257,7 +303,14 @@ final class Quorum implements AutoCloseable {
         while (gathered.replies.size() < expected) {
             long now = System.nanoTime();
             long wait = deadline - now;
-            if (enough.test(gathered.replies)) wait = Math.min(wait, waitedUntil(gathered.replies, servers, now) - now);
+            // decided: wait only for the servers in step. Undecided but settled without the silent servers (a
+            // waiting acquisition's refusal): the same, as a stalled server decides nothing in time either (review
+            // p7: with one of three servers stopped, every attempt the other two split sat out the call timeout
+            // holding its grant); otherwise (e.g. too few answers yet) until the timeout
+            boolean decided = enough.test(gathered.replies);
+            if (decided || settledWithout.test(gathered.replies)) {
+                wait = Math.min(wait, waitedUntil(gathered.replies, servers, now, !decided) - now);
+            }
             if (wait <= 0) break;
             try {
                 Reply<R> reply = gathered.arrived.poll(wait, TimeUnit.NANOSECONDS);
@@ -267,9 +320,11 @@ final class Quorum implements AutoCloseable {
             }
         }
         List<RedisNode> answered = gathered.stopGathering();
+        boolean timedOut = System.nanoTime() - deadline >= 0;
         for (RedisNode node : servers) {
             if (!answered.contains(node)) {
                 progress[indexOf(node)].late.incrementAndGet();
+                if (timedOut) progress[indexOf(node)].silentForACall = true;
                 gathered.timedOut.add(new Reply<>(node, null, new LockBackendException("Redis " + node + " did not answer in time")));
             }
         }
@@ -277,8 +332,13 @@ final class Quorum implements AutoCloseable {
         return gathered;
     }
 
-    /** Until when a decided call still waits: the latest {@link Progress#waitedUntil} of the servers yet to answer. */
-    private <R> long waitedUntil(List<Reply<R>> replies, List<RedisNode> servers, long now) {
+    /**
+     * Until when a call still waits: the latest {@link Progress#waitedUntil} of the servers yet
+     * to answer; for an {@code undecided} call, for ever (the call timeout) if one of them never
+     * answered yet, so its usual answer time is unknown (a first call, on a new connection, to a
+     * server 80 ms away), unless a call waited its whole timeout for it.
+     */
+    private <R> long waitedUntil(List<Reply<R>> replies, List<RedisNode> servers, long now, boolean undecided) {
         long until = now; // none to wait for
         for (RedisNode node : servers) {
             boolean answered = false;
@@ -288,7 +348,10 @@ final class Quorum implements AutoCloseable {
                     break;
                 }
             }
-            if (!answered && progress[indexOf(node)].waitedUntil() - until > 0) until = progress[indexOf(node)].waitedUntil();
+            if (answered) continue;
+            Progress server = progress[indexOf(node)];
+            if (undecided && server.answerNanos == 0 && !server.silentForACall) return now + Long.MAX_VALUE / 4;
+            if (server.waitedUntil() - until > 0) until = server.waitedUntil();
         }
         return until;
     }

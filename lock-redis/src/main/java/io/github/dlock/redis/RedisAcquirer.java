@@ -191,7 +191,8 @@ abstract class RedisAcquirer implements Acquirer {
         long sent = provider.ticker().read();
         Quorum.Gathered<Object[]> gathered = quorum.until(quorum.nodes(),
                 node -> acquireOn(node, tokenBytes, waiter, willWait, leastToken),
-                replies -> decided(replies, needed, quorum.size()));
+                replies -> decided(replies, needed, quorum.size()),
+                replies -> willWait && answeredWithoutError(replies) >= needed); // a refusal: retried if not waited for
         List<Quorum.Reply<Object[]>> replies = gathered.replies();
         List<Quorum.Reply<Object[]>> granted = new ArrayList<>(replies.size());
         for (Quorum.Reply<Object[]> r : replies) {
@@ -338,6 +339,14 @@ abstract class RedisAcquirer implements Acquirer {
         }
         int silent = servers - replies.size();
         return granted >= needed || (granted + silent < needed && ok >= needed);
+    }
+
+    private static int answeredWithoutError(List<Quorum.Reply<Object[]>> replies) {
+        int ok = 0;
+        for (Quorum.Reply<Object[]> r : replies) {
+            if (r.ok()) ok++;
+        }
+        return ok;
     }
 
     private boolean raiseFence(long fencingToken) {

@@ -25,7 +25,8 @@ import redis.clients.jedis.Jedis;
  * stragglers capped at the pool size, releases/give-backs of a server "not keeping up" queued
  * on an unbounded per-server backlog executor, residue-class fencing tokens for shared holds).
  *
- * <p>p7 is disabled: it still fails at times (an open defect, see its annotation). All others pass since the fixes (releases only to servers that may hold the lock, queued calls not counted
+ * <p>p7 failed again after those fixes (4 of 4 runs on e1a8524, see its comment) and passes since attempts stop waiting
+ * for a stalled server (Quorum.waitedUntil). All others pass since the fixes (releases only to servers that may hold the lock, queued calls not counted
  * toward refusing a server, a capped backlog, give-backs in the background, attempts short of a majority only
  * because of busy servers retried shortly instead of failing). Status on 4f7b415 (production code identical
  * at b960433), each run 2-4 times, same outcome every run; seen again before the fixes on e88a799 (8 of 13 failed):
@@ -489,14 +490,13 @@ class Issue15ReviewProbesTest {
 
     // ---------------------------------------------------------------------------------------
     // P7 (consequence of P4 for waiters): a contended mutex, 3 providers x 2 threads, each hold
-    // 5 ms. Holds in 6 s with every server up, then in 6 s with one server SIGSTOPped: a
-    // refused attempt's give-back to the stopped server waits 2 x timeout + 1 s, during which
-    // that waiter cannot take the free lock. Longest wait for one acquisition is reported too.
+    // 5 ms. Holds in 6 s with every server up, then in 6 s with one server SIGSTOPped. Seen
+    // failing 4 of 4 runs on e1a8524 (1..555 holds, longest waits 12-20 s): an attempt the two
+    // live servers split (one grant, one refusal) was undecided until the stopped server's answer,
+    // so it sat out the 2 s call timeout holding its grant, and so did every attempt behind it.
+    // Attempts now stop waiting for a server stalled past its grace (Quorum.waitedUntil).
     // ---------------------------------------------------------------------------------------
     @Test
-    @org.junit.jupiter.api.Disabled("open defect, issue 15: with one of three servers stopped, a contended waiter can still "
-            + "sit out its whole 20 s wait (22 s in CI on 083e820, 4-6 s in most local runs) while the lock changes hands "
-            + "about 300 times; not yet found. Re-enable when fixed")
     void p7_contendedMutex_keepsGoing_whileOneServerIsStopped() throws Exception {
         RedisServer c = servers.get(2);
         String name = "p7-" + UUID.randomUUID();
@@ -514,12 +514,38 @@ class Issue15ReviewProbesTest {
             }
             System.out.printf("P7: contended mutex, 6 threads: all up: %d holds, longest wait %d ms; one server stopped: %d holds, longest wait %d ms%n",
                     healthy[0], healthy[1], stopped[0], stopped[1]);
-            assertTrue(stopped[0] * 4 >= healthy[0], "with one server of three stopped, holds fell from " + healthy[0] + " to " + stopped[0] + " in 6 s");
-            // 10 s (half the acquire timeout): with one server stopped a waiter still loses races to barging
-            // re-acquirers for 4-6 s at times (11-22 s before the give-back and subscription fixes)
-            assertTrue(stopped[1] < Math.max(10_000, 4 * healthy[1]), "with one server of three stopped, one acquisition waited " + stopped[1]
+            assertTrue(stopped[0] * 2 >= healthy[0], "with one server of three stopped, holds fell from " + healthy[0] + " to " + stopped[0] + " in 6 s");
+            // after the fix about 300 ms with a server stopped as with all up; 3 s leaves room for a noisy machine
+            assertTrue(stopped[1] < Math.max(3_000, 4 * healthy[1]), "with one server of three stopped, one acquisition waited " + stopped[1]
                     + " ms while the lock changed hands " + stopped[0] + " times in 6 s (all up: longest wait " + healthy[1] + " ms)");
         } finally {
+            providers.forEach(LockProvider::close);
+        }
+    }
+
+    /**
+     * P7b: as P7, with the server stopped before the providers open, so they never saw it answer
+     * (an undecided attempt waits for a server whose answer time is unknown). Seen failing with the
+     * first form of the fix, 3 of 3 runs (1-276 holds in 6 s, waits of 8-20 s): every attempt the live
+     * servers split still sat out the call timeout; a server that a call waited a whole timeout for (or
+     * that failed only after half of it: a stopped server's kernel still accepts connections) now counts
+     * as stalled. About 230-490 holds and a longest wait of 2-4 s (the first timeouts) since.
+     */
+    @Test
+    void p7b_contendedMutex_keepsGoing_withAServerStoppedBeforeTheProvidersOpened() throws Exception {
+        RedisServer c = servers.get(2);
+        String name = "p7b-" + UUID.randomUUID();
+        List<String> addresses = servers.stream().map(RedisServer::address).toList();
+        List<LockProvider> providers = new ArrayList<>();
+        c.pause();
+        try {
+            for (int i = 0; i < 3; i++) providers.add(LockProvider.open(url(addresses, "lease=10s&timeout=2s&poolSize=4")));
+            long[] stopped = contend(providers, name, 6_000);
+            System.out.printf("P7b: contended mutex, 6 threads, one server stopped from the start: %d holds, longest wait %d ms%n", stopped[0], stopped[1]);
+            assertTrue(stopped[1] < 5_000, "one acquisition waited " + stopped[1] + " ms while the lock changed hands " + stopped[0] + " times in 6 s");
+            assertTrue(stopped[0] >= 200, "only " + stopped[0] + " holds in 6 s (about 800 with a server stopped once the providers knew it)");
+        } finally {
+            c.resume();
             providers.forEach(LockProvider::close);
         }
     }
