@@ -53,6 +53,16 @@ public final class AcquireLoop {
      */
     public static <T> T run(Deadline deadline, RetryStrategy retry, WakeSignal signal, Attempt<T> attempt, int failedAlready,
             BooleanSupplier pauseShortly) throws InterruptedException {
+        return run(deadline, retry, signal, attempt, failedAlready, pauseShortly, System.nanoTime());
+    }
+
+    /**
+     * As {@link #run(Deadline, RetryStrategy, WakeSignal, Attempt, int, BooleanSupplier)} for an
+     * acquisition that {@linkplain WakeSignal#arrive() arrived} at {@code arrivedAt}: its waits
+     * are woken in order of arrival.
+     */
+    public static <T> T run(Deadline deadline, RetryStrategy retry, WakeSignal signal, Attempt<T> attempt, int failedAlready,
+            BooleanSupplier pauseShortly, long arrivedAt) throws InterruptedException {
         int failures = failedAlready;
         if (failures > 0 && (deadline.remainingNanos() == 0 || !retry.allowsAnotherAttempt(failures))) return null;
         boolean polling = false; // within a strategy pause cut into short polls, which ends at pauseEnds
@@ -75,14 +85,14 @@ public final class AcquireLoop {
                     long pause = retry.delayNanos(failures);
                     if (!shortly) {
                         polling = false;
-                        owed = signal.awaitChange(seen, Math.min(remaining, pause));
+                        owed = signal.awaitChange(seen, Math.min(remaining, pause), arrivedAt);
                         continue;
                     }
                     polling = true;
                     pauseEnds = now + Math.min(pause, Long.MAX_VALUE / 4);
                 }
                 long left = pauseEnds - now;
-                owed = signal.awaitChange(seen, Math.min(remaining, shortly ? Math.min(left, retry.delayNanos(1)) : left));
+                owed = signal.awaitChange(seen, Math.min(remaining, shortly ? Math.min(left, retry.delayNanos(1)) : left), arrivedAt);
             }
         } finally {
             if (owed) signal.signalOne();

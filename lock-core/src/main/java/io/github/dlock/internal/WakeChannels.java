@@ -77,6 +77,17 @@ public final class WakeChannels {
         }
     }
 
+    /** The signal of {@code channel}'s waiters, or null if none is {@linkplain #join joined} now. */
+    public WakeSignal joined(String channel) {
+        lock.lock();
+        try {
+            Interest interest = interests.get(channel);
+            return interest == null ? null : interest.signal;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A release was announced on {@code channel}: wakes one waiter or all of them (see the class comment). */
     public void notify(String channel) {
         Interest interest;

@@ -139,4 +139,61 @@ class WakeSignalTest {
         assertTrue(failed.await(10, TimeUnit.SECONDS), "the first waiter was not woken");
         assertTrue(otherGotIt.await(10, TimeUnit.SECONDS), "the wake-up the failing waiter could not use was lost");
     }
+
+    /**
+     * A waiter that lost a race re-parks after newer ones; signalOne must still wake the one that
+     * arrived first (it used to wake the longest-parked, sending the loser behind every newcomer).
+     */
+    @Test
+    void signalOne_wakesTheWaiterThatArrivedFirst_notTheLongestParked() throws Exception {
+        WakeSignal signal = new WakeSignal();
+        long early = signal.arrive();
+        long late = signal.arrive();
+        List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch bothWoken = new CountDownLatch(2);
+        Thread newer = parkedWaiter(signal, late, "late", order, bothWoken);
+        Thread older = parkedWaiter(signal, early, "early", order, bothWoken); // parks last, arrived first
+        signal.signalOne();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (order.isEmpty()) {
+            assertTrue(System.nanoTime() < end, "nobody woken");
+            Thread.onSpinWait();
+        }
+        assertEquals(List.of("early"), order, "the waiter that arrived first is woken first");
+        signal.signalOne();
+        assertTrue(bothWoken.await(10, TimeUnit.SECONDS));
+        assertEquals(List.of("early", "late"), order);
+        newer.join();
+        older.join();
+    }
+
+    @Test
+    void hasWaitedLongerThan_followsTheEarliestArrivalStillWaiting() throws Exception {
+        WakeSignal signal = new WakeSignal();
+        assertFalse(signal.hasWaitedLongerThan(0), "nobody waits");
+        long first = signal.arrive();
+        long second = signal.arrive();
+        assertFalse(signal.hasWaitedLongerThan(HOUR));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!signal.hasWaitedLongerThan(0)) assertTrue(System.nanoTime() < end, "the clock did not move");
+        signal.depart(first);
+        signal.depart(second);
+        assertFalse(signal.hasWaitedLongerThan(0), "everybody left");
+    }
+
+    /** A thread that arrived at {@code arrivedAt} waiting on {@code signal} for an hour; adds {@code name} to {@code order} when woken by a signalOne. */
+    private static Thread parkedWaiter(WakeSignal signal, long arrivedAt, String name, List<String> order, CountDownLatch woken) throws InterruptedException {
+        Thread t = new Thread(() -> {
+            try {
+                if (signal.awaitChange(signal.generation(), HOUR, arrivedAt)) order.add(name);
+                woken.countDown();
+            } catch (InterruptedException e) {
+                // stopped by the test
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        awaitState(t, Thread.State.TIMED_WAITING);
+        return t;
+    }
 }

@@ -22,11 +22,20 @@ import java.util.concurrent.TimeUnit;
  * even if a server restarts empty. A failed attempt gives back what it got, also grants that
  * arrive late. Between attempts the waiter sleeps until a release message, the holder's
  * lease running out, or its retry delay; the waiters of one lock in one provider then try
- * in turns, one at a time.
+ * in turns, one at a time, and a release message wakes the one that arrived first. A new
+ * acquisition of a mutex or permit tries at once, before the waiters, unless the earliest of
+ * them here waited over {@link #BARGE_LIMIT_NANOS}: then it waits behind them.
  */
 abstract class RedisAcquirer implements Acquirer {
     private static final byte[] NO_CHANNEL = {};
     private static final byte[] NO_LEAST_TOKEN = {'0'};
+    /**
+     * How long a waiter of a mutex or permit here may wait before newcomers here stop trying
+     * first and queue behind it. Barging (a releasing thread taking the lock straight back) keeps
+     * handoffs cheap, but a waiter woken by a release message always arrives after the releaser's
+     * own next attempt: with 6 threads on one lock held 2 ms at a time, one waited 5-8 s.
+     */
+    static final long BARGE_LIMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** How far ahead of this process's clock a Redlock attempt's least token is. */
     static final long TOKEN_LEAD_MICROS = 1_000_000;
     final RedisLockProvider provider;
@@ -96,23 +105,30 @@ abstract class RedisAcquirer implements Acquirer {
             }
         };
         if (!willWait) return AcquireLoop.run(deadline, provider.retryStrategy(), new WakeSignal(), attempt);
-        // One attempt before subscribing: an uncontended acquire then costs no SUBSCRIBE/UNSUBSCRIBE.
+        String channel = keys.channel();
+        // behind a waiter here that waited too long (see BARGE_LIMIT_NANOS): wait for a release like it, in turn
+        boolean behind = oneAtATime() && provider.retryStrategy().allowsAnotherAttempt(1) && waitedTooLong(channel);
+        // Otherwise one attempt before subscribing: an uncontended acquire then costs no SUBSCRIBE/UNSUBSCRIBE.
         // The loop's first attempt runs after the subscription is confirmed, so a release in between is not missed.
         boolean acquired = false;
         try {
             if (Thread.interrupted()) throw new InterruptedException();
-            HeldLock held = attempt.tryOnce();
+            HeldLock held = behind ? null : attempt.tryOnce();
             if (held != null) {
                 acquired = true;
                 return held;
             }
-            String channel = keys.channel();
             ScheduledFuture<?>[] expiryWake = {null};
             try {
                 WakeSignal wake = provider.subscriptions().subscribe(channel, oneAtATime(), Math.min(deadline.remainingNanos(), provider.timeoutNanos()));
                 Semaphore turn = provider.waitingTurn(channel);
                 RuntimeException[] failing = {null};
+                boolean[] waitFirst = {behind};
                 AcquireLoop.Attempt<HeldLock> waiting = () -> {
+                    if (waitFirst[0]) { // counts as the attempt made before subscribing
+                        waitFirst[0] = false;
+                        return null;
+                    }
                     expiresInMs[0] = 0;
                     HeldLock h;
                     try {
@@ -132,7 +148,12 @@ abstract class RedisAcquirer implements Acquirer {
                 };
                 // an attempt refused because a server it needs was too busy to be asked polls again shortly, on its
                 // own: the lock may be free, and the release that woke it will not come again
-                held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, waiting, 1, () -> busy[0]);
+                long arrivedAt = wake.arrive();
+                try {
+                    held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, waiting, behind ? 0 : 1, () -> busy[0], arrivedAt);
+                } finally {
+                    wake.depart(arrivedAt);
+                }
                 acquired = held != null;
                 if (held == null && failing[0] != null) throw failing[0]; // still failing at the deadline: say why, not just "timed out"
                 return held;
@@ -143,6 +164,12 @@ abstract class RedisAcquirer implements Acquirer {
         } finally {
             if (!acquired) gaveUp(waiterBytes);
         }
+    }
+
+    /** Whether the earliest of this provider's waiters on {@code channel} waited longer than {@link #BARGE_LIMIT_NANOS}. */
+    private boolean waitedTooLong(String channel) {
+        WakeSignal waiting = provider.subscriptions().waiting(channel);
+        return waiting != null && waiting.hasWaitedLongerThan(BARGE_LIMIT_NANOS);
     }
 
     /**

@@ -73,6 +73,11 @@ final class RedisShardedSubscriptions implements RedisWakeUps {
     }
 
     @Override
+    public WakeSignal waiting(String channel) {
+        return channels.joined(channel);
+    }
+
+    @Override
     public void unsubscribe(String channel, boolean oneAtATime) {
         channels.leave(channel, oneAtATime);
     }

@@ -86,6 +86,11 @@ final class RedisSubscriptions implements RedisWakeUps {
     }
 
     @Override
+    public WakeSignal waiting(String channel) {
+        return channels.joined(channel);
+    }
+
+    @Override
     public void unsubscribe(String channel, boolean oneAtATime) {
         channels.leave(channel, oneAtATime);
     }

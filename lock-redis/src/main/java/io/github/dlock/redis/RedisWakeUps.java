@@ -23,6 +23,9 @@ interface RedisWakeUps extends AutoCloseable {
      */
     WakeSignal subscribe(String channel, boolean oneAtATime, long maxWaitNanos) throws InterruptedException;
 
+    /** The signal this provider's waiters on {@code channel} wait on, or null if none is subscribed now. */
+    WakeSignal waiting(String channel);
+
     /** Ends one {@link #subscribe} of {@code channel} (with the same {@code oneAtATime}). */
     void unsubscribe(String channel, boolean oneAtATime);
 
