@@ -107,7 +107,10 @@ abstract class RedisAcquirer implements Acquirer {
         if (!willWait) return AcquireLoop.run(deadline, provider.retryStrategy(), new WakeSignal(), attempt);
         String channel = keys.channel();
         // behind a waiter here that waited too long (see BARGE_LIMIT_NANOS): wait for a release like it, in turn
-        boolean behind = oneAtATime() && provider.retryStrategy().allowsAnotherAttempt(1) && waitedTooLong(channel);
+        // (not for a wait too short to be woken in: it would give up without a real attempt)
+        WakeSignal ahead = oneAtATime() && provider.retryStrategy().allowsAnotherAttempt(1)
+                && deadline.remainingNanos() > 2 * BARGE_LIMIT_NANOS ? waitedTooLong(channel) : null;
+        boolean behind = ahead != null;
         // Otherwise one attempt before subscribing: an uncontended acquire then costs no SUBSCRIBE/UNSUBSCRIBE.
         // The loop's first attempt runs after the subscription is confirmed, so a release in between is not missed.
         boolean acquired = false;
@@ -121,6 +124,9 @@ abstract class RedisAcquirer implements Acquirer {
             ScheduledFuture<?>[] expiryWake = {null};
             try {
                 WakeSignal wake = provider.subscriptions().subscribe(channel, oneAtATime(), Math.min(deadline.remainingNanos(), provider.timeoutNanos()));
+                // the waiters it queued behind left meanwhile and this is a new subscription: a release before it was
+                // confirmed reached nobody, so attempt at once after all (review of b7964d4)
+                if (wake != ahead) behind = false;
                 Semaphore turn = provider.waitingTurn(channel);
                 RuntimeException[] failing = {null};
                 boolean[] waitFirst = {behind};
@@ -153,6 +159,11 @@ abstract class RedisAcquirer implements Acquirer {
                     held = AcquireLoop.run(deadline, provider.retryStrategy(), wake, waiting, behind ? 0 : 1, () -> busy[0], arrivedAt);
                 } finally {
                     wake.depart(arrivedAt);
+                    // leaving without the lock while its expiry wake was pending: the holder's lease end publishes
+                    // nothing, and a waiter queued behind this one may never have asked when it ends (its first
+                    // attempt was skipped), so hand the wake-up on now (review of b7964d4: a newcomer slept to its
+                    // deadline, 8.1 s, while the crashed holder's lease ended at 1.5 s)
+                    if (held == null && expiryWake[0] != null && expiryWake[0].cancel(false)) wake.signalOne();
                 }
                 acquired = held != null;
                 if (held == null && failing[0] != null) throw failing[0]; // still failing at the deadline: say why, not just "timed out"
@@ -166,10 +177,10 @@ abstract class RedisAcquirer implements Acquirer {
         }
     }
 
-    /** Whether the earliest of this provider's waiters on {@code channel} waited longer than {@link #BARGE_LIMIT_NANOS}. */
-    private boolean waitedTooLong(String channel) {
+    /** The signal of this provider's waiters on {@code channel} if the earliest waited longer than {@link #BARGE_LIMIT_NANOS}, else null. */
+    private WakeSignal waitedTooLong(String channel) {
         WakeSignal waiting = provider.subscriptions().waiting(channel);
-        return waiting != null && waiting.hasWaitedLongerThan(BARGE_LIMIT_NANOS);
+        return waiting != null && waiting.hasWaitedLongerThan(BARGE_LIMIT_NANOS) ? waiting : null;
     }
 
     /**
