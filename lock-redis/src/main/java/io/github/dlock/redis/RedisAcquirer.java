@@ -230,7 +230,9 @@ abstract class RedisAcquirer implements Acquirer {
         Quorum.Gathered<Object[]> gathered = quorum.until(quorum.nodes(),
                 node -> acquireOn(node, tokenBytes, waiter, willWait, leastToken),
                 replies -> decided(replies, needed, quorum.size()),
-                replies -> willWait && answeredWithoutError(replies) >= needed); // a refusal: retried if not waited for
+                // enough servers answered to make it a refusal: an immediate attempt returns "not now" too, rather than
+                // hold a partial grant for the call timeout (review: a tryAcquire() poller left every waiter idle 2 s)
+                replies -> answeredWithoutError(replies) >= needed);
         List<Quorum.Reply<Object[]>> replies = gathered.replies();
         List<Quorum.Reply<Object[]>> granted = new ArrayList<>(replies.size());
         for (Quorum.Reply<Object[]> r : replies) {
